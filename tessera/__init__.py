@@ -1,0 +1,1 @@
+"""Tessera: an open-source help desk."""

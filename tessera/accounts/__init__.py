@@ -1,0 +1,1 @@
+"""People: users (customers, agents, admins), organisations, departments, API tokens."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from ninja import NinjaAPI
+from ninja.throttling import AuthRateThrottle
+
+from tessera.accounts.api import router as accounts_router
+from tessera.api import problems
+from tessera.api.auth import SessionAuth, TokenAuth
+from tessera.tickets.api import router as tickets_router
+
+api = NinjaAPI(
+    title="Tessera API",
+    version="1",
+    description="The Tessera help desk API. Authenticate with `Authorization: Bearer <token>`; errors are "
+    "RFC 9457 problem details (application/problem+json).",
+    auth=[TokenAuth(), SessionAuth()],
+    throttle=[AuthRateThrottle(settings.TESSERA_API_RATE)],
+    urls_namespace="api",
+)
+problems.install(api)
+api.add_router("", tickets_router)
+api.add_router("", accounts_router)

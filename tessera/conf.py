@@ -1,0 +1,101 @@
+"""The one list of environment variables Tessera reads, with typed parsers.
+
+Every setting that can change between deployments comes from here, so that
+`docs/configuration.md` can be generated from `VARIABLES` and kept in sync by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import available_timezones
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "tessera-insecure-development-key-change-me"  # noqa: S105 - refused in production by checks
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    help: str
+    secret: bool = False
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("TESSERA_PRODUCTION", "false", "Production mode: refuses to start with insecure settings."),
+    Variable("TESSERA_DEBUG", "true", "Django DEBUG; must be false in production."),
+    Variable("TESSERA_SECRET_KEY", DEFAULT_SECRET_KEY, "Signing key; the default is refused in production.", True),
+    Variable("TESSERA_DATA_DIR", "./data", "Folder for the SQLite database, uploads and raw mail."),
+    Variable(
+        "DATABASE_URL",
+        "",
+        "Database URL, e.g. postgres://user@127.0.0.1:5432/tessera. Empty: SQLite in the data folder.",
+        True,
+    ),
+    Variable("REDIS_URL", "", "Redis URL for the channel layer and cache. Empty: in-memory (one process)."),
+    Variable("TESSERA_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names served."),
+    Variable("TESSERA_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins trusted for CSRF (https://…)."),
+    Variable("TESSERA_BASE_URL", "http://127.0.0.1:8000", "Public URL used in emails and links."),
+    Variable("TESSERA_TIME_ZONE", "UTC", "Default time zone for users who have not chosen one."),
+    Variable("TESSERA_LANGUAGE", "en", "Default UI language (en, it, pl, fr)."),
+    Variable("TESSERA_TICKET_PREFIX", "TS", "Prefix of human-friendly ticket numbers (TS-1042)."),
+    Variable("TESSERA_MAX_ATTACHMENT_MB", "20", "Largest attachment accepted, in megabytes."),
+    Variable("TESSERA_MAX_ATTACHMENTS", "10", "Most attachments accepted on one message."),
+    Variable("TESSERA_EMAIL_URL", "", "SMTP URL for outbound mail (smtp://host:port). Empty: console."),
+    Variable("TESSERA_DEFAULT_FROM_EMAIL", "support@tessera.localhost", "Sender of outbound mail."),
+    Variable("TESSERA_SERVE_WORKERS", "2", "WSGI worker processes started by `tessera serve`."),
+    Variable("TESSERA_API_RATE", "600/m", "API requests allowed per token or address (N/s, N/m or N/h)."),
+)
+_BY_NAME = {v.name: v for v in VARIABLES}
+
+
+def _raw(name: str) -> str:
+    variable = _BY_NAME[name]
+    file_path = os.environ.get(f"{name}_FILE")
+    if variable.secret and file_path:
+        return Path(file_path).read_text(encoding="utf-8").strip()
+    return os.environ.get(name, variable.default)
+
+
+def env_str(name: str) -> str:
+    return _raw(name)
+
+
+def env_bool(name: str) -> bool:
+    value = _raw(name).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_int(name: str, *, minimum: int = 0) -> int:
+    value = _raw(name).strip()
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in _raw(name).split(",") if item.strip()]
+
+
+def env_time_zone(name: str) -> str:
+    value = _raw(name).strip()
+    if value not in available_timezones():
+        raise ImproperlyConfigured(f"{name} must be an IANA time zone such as Europe/Rome, not {value!r}")
+    return value
+
+
+def env_path(name: str) -> Path:
+    path = Path(_raw(name))
+    return path if path.is_absolute() else (BASE_DIR / path).resolve()

@@ -1,0 +1,1 @@
+"""Shared kernel: errors, clock, pagination, middleware and system checks."""

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Min
+from django.http import HttpRequest, JsonResponse
+from django_tasks_db.models import DBTaskResult
+
+from tessera.core import clock
+from tessera.core.models import WorkerHeartbeat
+from tessera.core.worker import STALE_AFTER
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """Database reachable and a worker alive: 200; otherwise 503 with what is wrong."""
+    report: dict[str, object] = {}
+    healthy = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = {"status": "ok", "vendor": connection.vendor}
+    except Exception as exc:  # the point is to report any failure, not to crash
+        return JsonResponse({"status": "error", "database": {"status": "error", "error": str(exc)[:200]}},
+                            status=503)
+    now = clock.now()
+    latest = WorkerHeartbeat.objects.order_by("-last_seen").first()
+    pending = DBTaskResult.objects.ready()
+    oldest = pending.aggregate(oldest=Min("enqueued_at"))["oldest"]
+    worker: dict[str, object] = {
+        "status": "ok",
+        "workers": WorkerHeartbeat.objects.filter(last_seen__gte=now - STALE_AFTER).count(),
+        "last_seen": latest.last_seen.isoformat() if latest else None,
+        "pending_tasks": pending.count(),
+        "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
+    }
+    if latest is None or now - latest.last_seen > STALE_AFTER:
+        worker["status"] = "down"
+        healthy = False
+    report["worker"] = worker
+    report["status"] = "ok" if healthy else "degraded"
+    return JsonResponse(report, status=200 if healthy else 503)

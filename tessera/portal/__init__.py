@@ -1,0 +1,1 @@
+"""The customer client area (views and templates only)."""

@@ -1,0 +1,199 @@
+"""Tessera's only settings module: every deployment-specific value comes from `tessera.conf`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from tessera import conf
+
+BASE_DIR = conf.BASE_DIR
+DATA_DIR = conf.env_path("TESSERA_DATA_DIR")
+
+PRODUCTION = conf.env_bool("TESSERA_PRODUCTION")
+DEBUG = conf.env_bool("TESSERA_DEBUG")
+SECRET_KEY = conf.env_str("TESSERA_SECRET_KEY")
+ALLOWED_HOSTS = conf.env_list("TESSERA_ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = conf.env_list("TESSERA_CSRF_TRUSTED_ORIGINS")
+BASE_URL = conf.env_str("TESSERA_BASE_URL").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_tasks_db",
+    "channels",
+    "tessera.core",
+    "tessera.accounts",
+    "tessera.tickets",
+    "tessera.portal",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.core.middleware.UserTimeZoneMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "tessera.urls"
+WSGI_APPLICATION = "tessera.wsgi.application"
+ASGI_APPLICATION = "tessera.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "tessera" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, Any]:
+    url = conf.env_str("DATABASE_URL")
+    if url:
+        database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        database["ATOMIC_REQUESTS"] = False
+        return dict(database)
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # SQLite under concurrent writers (web workers + task worker) needs WAL, IMMEDIATE
+    # transactions and a busy timeout, or writers fail with "database is locked".
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "tessera.sqlite3",
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
+            ),
+        },
+        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+    }
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+REDIS_URL = conf.env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Enqueued tasks are rows in the same database, so an enqueue commits or rolls back
+# together with the change that caused it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+LOGIN_REDIRECT_URL = "/"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+LANGUAGE_CODE = conf.env_str("TESSERA_LANGUAGE")
+LANGUAGES = [("en", _("English")), ("it", _("Italian")), ("pl", _("Polish")), ("fr", _("French"))]
+LOCALE_PATHS = [BASE_DIR / "tessera" / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = conf.env_time_zone("TESSERA_TIME_ZONE")
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+TESSERA_TICKET_PREFIX = conf.env_str("TESSERA_TICKET_PREFIX")
+TESSERA_MAX_ATTACHMENT_BYTES = conf.env_int("TESSERA_MAX_ATTACHMENT_MB", minimum=1) * 1024 * 1024
+TESSERA_MAX_ATTACHMENTS = conf.env_int("TESSERA_MAX_ATTACHMENTS", minimum=1)
+TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
+TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
+# A request body may carry the largest allowed attachments; anything beyond is refused early.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+DEFAULT_FROM_EMAIL = conf.env_str("TESSERA_DEFAULT_FROM_EMAIL")
+_email_url = conf.env_str("TESSERA_EMAIL_URL")
+if _email_url:
+    from urllib.parse import urlsplit
+
+    _parts = urlsplit(_email_url)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _parts.hostname or "127.0.0.1"
+    EMAIL_PORT = _parts.port or 25
+    EMAIL_HOST_USER = _parts.username or ""
+    EMAIL_HOST_PASSWORD = _parts.password or ""
+    EMAIL_USE_TLS = _parts.scheme == "smtp+tls"
+    EMAIL_USE_SSL = _parts.scheme == "smtps"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+NINJA_PAGINATION_MAX_LIMIT = 100
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO" if PRODUCTION else "WARNING"},
+    "loggers": {"tessera": {"level": "INFO"}},
+}

@@ -1,0 +1,1 @@
+"""Tickets: the request, its conversation, attachments and the immutable timeline."""

@@ -1,0 +1,122 @@
+"""Attachment checks: limits, and the file's type decided by its content, never by its name."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import puremagic
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from tessera.core.errors import ValidationFailed
+
+# Types we accept, by sniffed MIME type. HTML, SVG and executables are never accepted: they could
+# run script in a browser or on an agent's machine.
+ALLOWED_BINARY = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
+    "application/pdf", "application/zip", "application/gzip", "application/x-gzip",
+    "application/x-7z-compressed", "application/x-tar", "application/x-xz", "application/x-bzip2",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-tnef",
+}
+# Extensions that promise a particular binary type: the content must agree.
+EXTENSION_FAMILIES = {
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+    ".webp": "image/webp", ".pdf": "application/pdf", ".zip": "application/zip",
+}
+TEXT_EXTENSIONS = {".txt", ".log", ".csv", ".json", ".eml", ".conf", ".cfg", ".ini", ".yaml", ".yml", ".md", ""}
+_MARKUP_MARKERS = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body", b"<head")
+
+
+class UploadLike(Protocol):
+    name: str | None
+    size: int | None
+
+    def read(self, size: int = ...) -> bytes: ...
+    def seek(self, offset: int, whence: int = ...) -> int: ...
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content: bytes
+    content_type: str
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def check_files(files: list[UploadLike] | None) -> list[CheckedFile]:
+    """Read and check every file before anything is saved, so one bad file refuses the whole request."""
+    files = files or []
+    if len(files) > settings.TESSERA_MAX_ATTACHMENTS:
+        raise ValidationFailed(
+            _("Too many attachments: at most %(max)d per message.") % {"max": settings.TESSERA_MAX_ATTACHMENTS},
+            field="attachments",
+        )
+    return [check_file(upload) for upload in files]
+
+
+def check_file(upload: UploadLike) -> CheckedFile:
+    filename = os.path.basename((upload.name or "attachment").replace("\\", "/"))[:255] or "attachment"
+    limit = settings.TESSERA_MAX_ATTACHMENT_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise _too_large(filename, limit)
+    upload.seek(0)
+    content = upload.read(limit + 1)
+    if len(content) > limit:
+        raise _too_large(filename, limit)
+    if not content:
+        raise ValidationFailed(_("“%(name)s” is empty.") % {"name": filename}, field="attachments")
+    content_type = sniff(content)
+    extension = os.path.splitext(filename)[1].lower()
+    if content_type is None:
+        raise ValidationFailed(
+            _("“%(name)s” is not a file type we accept (images, PDF, text, logs, office documents, archives).")
+            % {"name": filename},
+            field="attachments",
+        )
+    promised = EXTENSION_FAMILIES.get(extension)
+    if (promised and promised != content_type) or (content_type == "text/plain" and extension not in TEXT_EXTENSIONS):
+        raise ValidationFailed(
+            _("“%(name)s” is not what its name says: its content is %(type)s.")
+            % {"name": filename, "type": content_type},
+            field="attachments",
+        )
+    return CheckedFile(filename, content, content_type, hashlib.sha256(content).hexdigest())
+
+
+def sniff(content: bytes) -> str | None:
+    """The MIME type the content really has, or None when it is not one we accept."""
+    head = content[:2048].lstrip().lower()
+    if any(marker in head for marker in _MARKUP_MARKERS):
+        return None
+    try:
+        matches = puremagic.magic_string(content[:8192])
+    except (puremagic.PureError, ValueError):
+        matches = []
+    for match in matches:
+        mime = (match.mime_type or "").lower()
+        if mime in ALLOWED_BINARY:
+            return mime
+    if matches and any((m.mime_type or "").startswith(("text/html", "image/svg", "application/x-executable",
+                                                         "application/x-msdownload")) for m in matches):
+        return None
+    # Unrecognised content is text (logs, configs in any 8-bit encoding) unless it holds NUL bytes,
+    # which only binary formats do.
+    return None if b"\x00" in content[:8192] else "text/plain"
+
+
+def _too_large(filename: str, limit: int) -> ValidationFailed:
+    return ValidationFailed(
+        _("“%(name)s” is too large: at most %(mb)d MB.") % {"name": filename, "mb": limit // (1024 * 1024)},
+        field="attachments",
+    )

@@ -1,0 +1,37 @@
+"""Who may see and do what with a ticket. Used only by queries.py and services.py."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from tessera.accounts.models import User
+from tessera.tickets.models import Ticket
+
+
+def customer_visibility(user: User) -> Q:
+    """The tickets a customer sees: their own, filed by them, CC'd to them, or their organisation's."""
+    condition = Q(requester=user) | Q(submitted_by=user) | Q(cc=user)
+    if user.is_org_manager and user.organisation_id:
+        condition |= Q(requester__organisation_id=user.organisation_id)
+    return condition
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    if user.is_admin:
+        return True
+    if user.is_agent:
+        return ticket.assignee_id == user.pk or ticket.department.memberships.filter(agent=user).exists()
+    if user.pk in (ticket.requester_id, ticket.submitted_by_id):
+        return True
+    if user.is_org_manager and user.organisation_id and ticket.requester.organisation_id == user.organisation_id:
+        return True
+    return ticket.cc.filter(pk=user.pk).exists()
+
+
+def can_work_on(user: User, ticket: Ticket) -> bool:
+    """Agent actions: internal notes, assignment, priority, department, status beyond close/reopen."""
+    return user.is_agent and can_view(user, ticket)
+
+
+def can_work_in_department(user: User, department_id: int) -> bool:
+    return user.is_admin or (user.is_agent and user.memberships.filter(department_id=department_id).exists())

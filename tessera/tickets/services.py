@@ -1,0 +1,513 @@
+"""Ticket commands. Each validates everything first, then writes rows, timeline events and follow-up
+tasks in one transaction, and returns the ticket. Views and the API call these and nothing else."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from tessera.accounts.models import Department, User
+from tessera.core import clock
+from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
+from tessera.core.text import clean_text, clean_time_zone
+from tessera.tickets import permissions
+from tessera.tickets.attachments import CheckedFile, UploadLike, check_files
+from tessera.tickets.events import Kind, record_event
+from tessera.tickets.models import (
+    Attachment,
+    Channel,
+    Frequency,
+    Impact,
+    Location,
+    Message,
+    OthersAffected,
+    Priority,
+    RequiredFields,
+    Status,
+    Tag,
+    Ticket,
+    Urgency,
+)
+from tessera.tickets.routing import pick_agent
+
+SUBJECT_MAX = 250
+BODY_MAX = 100_000
+REASON_MAX = 2_000
+
+# Which status may follow which. Closed is final; a resolved ticket reopens to open.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.OPEN: {Status.WAITING, Status.RESOLVED, Status.CLOSED},
+    Status.WAITING: {Status.OPEN, Status.RESOLVED, Status.CLOSED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: set(),
+}
+# What a customer may do to their own ticket: close it, or reopen/confirm a resolved one.
+CUSTOMER_TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.CLOSED},
+    Status.OPEN: {Status.CLOSED},
+    Status.WAITING: {Status.CLOSED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+DETAIL_FIELDS = (
+    "affected_service", "server_ip", "order_number", "problem_started_at", "problem_started_tz", "frequency",
+    "location", "error_message", "others_affected", "recent_changes", "diagnostics",
+)
+
+
+@dataclass
+class IncidentDetails:
+    affected_service: str = ""
+    server_ip: str | None = None
+    order_number: str = ""
+    problem_started_at: datetime | None = None
+    problem_started_tz: str = ""
+    frequency: str = ""
+    location: str = ""
+    error_message: str = ""
+    others_affected: str = ""
+    recent_changes: str = ""
+    diagnostics: str = ""
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any] | None) -> IncidentDetails:
+        values = dict(values or {})
+        unknown = set(values) - set(DETAIL_FIELDS)
+        if unknown:
+            raise ValidationFailed(_("Unknown field."), field=sorted(unknown)[0])
+        return cls(**{k: v for k, v in values.items() if v is not None})
+
+    def cleaned(self) -> dict[str, Any]:
+        """Validated values, ready for the model."""
+        started = self.problem_started_at
+        if started is not None and (started.tzinfo is None or started.utcoffset() is None):
+            raise ValidationFailed(_("Give the start time with its time zone."), field="problem_started_at")
+        server_ip = (self.server_ip or "").strip() or None
+        if server_ip:
+            try:
+                server_ip = str(ipaddress.ip_address(server_ip))
+            except ValueError:
+                raise ValidationFailed(_("“%(value)s” is not an IP address.") % {"value": server_ip[:64]},
+                                       field="server_ip") from None
+        return {
+            "affected_service": clean_text(self.affected_service, field="affected_service", max_length=200,
+                                           single_line=True),
+            "server_ip": server_ip,
+            "order_number": clean_text(self.order_number, field="order_number", max_length=64, single_line=True),
+            "problem_started_at": started,
+            "problem_started_tz": clean_time_zone(self.problem_started_tz.strip(), field="problem_started_tz"),
+            "frequency": clean_choice(self.frequency, Frequency, "frequency"),
+            "location": clean_choice(self.location, Location, "location"),
+            "error_message": clean_text(self.error_message, field="error_message", max_length=10_000),
+            "others_affected": clean_choice(self.others_affected, OthersAffected, "others_affected"),
+            "recent_changes": clean_text(self.recent_changes, field="recent_changes", max_length=10_000),
+            "diagnostics": clean_text(self.diagnostics, field="diagnostics", max_length=50_000),
+        }
+
+
+@dataclass
+class NewTicket:
+    subject: str
+    description: str
+    department: Department
+    requester: User | None = None  # None: the actor files for themselves
+    priority: Priority | None = None
+    impact: str = ""
+    urgency: str = ""
+    channel: str = Channel.WEB
+    details: IncidentDetails = field(default_factory=IncidentDetails)
+    tags: list[str] = field(default_factory=list)
+    cc: list[User] = field(default_factory=list)
+    files: list[UploadLike] = field(default_factory=list)
+
+
+def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
+    """Open a ticket: validates everything, then writes the ticket, its attachments, CREATED (and
+    ASSIGNED when routing picks an agent) events in one transaction."""
+    requester = data.requester or actor
+    _check_can_file_for(actor, requester)
+    if not data.department.is_active:
+        raise ValidationFailed(_("This department does not accept tickets."), field="department")
+    subject = clean_text(data.subject, field="subject", max_length=SUBJECT_MAX, required=True, single_line=True)
+    description = clean_text(data.description, field="description", max_length=BODY_MAX, required=True)
+    channel = clean_choice(data.channel, Channel, "channel") or Channel.WEB
+    priority = data.priority or Priority.objects.filter(is_default=True).first() or Priority.objects.first()
+    if priority is None:
+        raise ValidationFailed(_("No priorities are configured."), field="priority")
+    impact = clean_choice(data.impact, Impact, "impact")
+    urgency = clean_choice(data.urgency, Urgency, "urgency")
+    details = data.details.cleaned()
+    checked = check_files(data.files)
+    tags = [clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in data.tags]
+    _check_required(data.department, priority, details, has_files=bool(checked))
+
+    now = clock.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            subject=subject, description=description, requester=requester, submitted_by=actor, channel=channel,
+            department=data.department, priority=priority, impact=impact, urgency=urgency,
+            created_at=now, updated_at=now, **details,
+        )
+        if tags:
+            ticket.tags.set(_tags(tags))
+        if data.cc:
+            ticket.cc.set(data.cc)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.CREATED,
+                     new={"status": ticket.status, "priority": priority.slug, "department": data.department.slug,
+                          "requester": requester.pk, "submitted_by": actor.pk})
+        _store_files(ticket, actor, channel, checked, message=None)
+        if data.department.auto_assign:
+            agent = pick_agent(data.department, requester.language)
+            if agent is not None:
+                Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
+                ticket.assignee = agent
+                record_event(ticket=ticket, actor=None, channel=Channel.SYSTEM, kind=Kind.ASSIGNED,
+                             old=None, new=agent.pk, is_public=False)
+    return ticket
+
+
+def add_reply(*, actor: User, ticket: Ticket, body: str, channel: str = Channel.WEB,
+              files: list[UploadLike] | None = None, expected_version: int | None = None) -> Message:
+    """Add a public reply. A customer's reply resumes a ticket waiting on them and reopens a resolved
+    one within the department's window; an agent's first reply accepts a new ticket."""
+    _check_visible(actor, ticket)
+    text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
+    checked = check_files(files)
+    channel = clean_choice(channel, Channel, "channel") or Channel.WEB
+    is_agent = permissions.can_work_on(actor, ticket)
+    new_status = _status_after_reply(ticket, is_agent)
+    with transaction.atomic():
+        ticket = _bump(ticket, expected_version, status=new_status, conditional=expected_version is not None)
+        message = Message.objects.create(ticket=ticket, author=actor, kind=Message.Kind.REPLY, channel=channel,
+                                         body=text, created_at=clock.now())
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.REPLIED, message=message)
+        _store_files(ticket, actor, channel, checked, message=message)
+        if new_status:
+            _record_status(ticket, actor, channel, new_status)
+    return message
+
+
+def add_note(*, actor: User, ticket: Ticket, body: str, files: list[UploadLike] | None = None,
+             channel: str = Channel.WEB) -> Message:
+    """Add an internal note, visible to agents only."""
+    _check_agent(actor, ticket)
+    text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
+    checked = check_files(files)
+    with transaction.atomic():
+        ticket = _bump(ticket, None, conditional=False)
+        message = Message.objects.create(ticket=ticket, author=actor, kind=Message.Kind.NOTE, channel=channel,
+                                         body=text, created_at=clock.now())
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.NOTE_ADDED, message=message,
+                     is_public=False)
+        _store_files(ticket, actor, channel, checked, message=message, is_public=False)
+    return message
+
+
+def add_attachments(*, actor: User, ticket: Ticket, files: list[UploadLike], channel: str = Channel.WEB) -> list[Attachment]:
+    """Attach files to the ticket itself (not to a message); all are checked before any is stored."""
+    _check_visible(actor, ticket)
+    if ticket.status == Status.CLOSED:
+        raise IllegalTransition(_("This ticket is closed; please open a new ticket."), field="attachments")
+    checked = check_files(files)
+    if not checked:
+        raise ValidationFailed(_("Choose at least one file."), field="attachments")
+    with transaction.atomic():
+        ticket = _bump(ticket, None, conditional=False)
+        return _store_files(ticket, actor, channel, checked, message=None)
+
+
+def transition_ticket(*, actor: User, ticket: Ticket, status: str, reason: str = "",
+                      channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+    """Move the ticket to `status` if the lifecycle and the actor's role allow it. Returning a ticket
+    for more information needs the question in `reason`, which the customer is shown."""
+    _check_visible(actor, ticket)
+    target = clean_choice(status, Status, "status")
+    if not target:
+        raise ValidationFailed(_("This field is required."), field="status")
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
+    allowed = TRANSITIONS if permissions.can_work_on(actor, ticket) else CUSTOMER_TRANSITIONS
+    if target == ticket.status or target not in allowed[ticket.status]:
+        raise IllegalTransition(
+            _("A ticket that is %(current)s cannot be moved to %(target)s.")
+            % {"current": Status(ticket.status).label, "target": Status(target).label},
+            field="status",
+        )
+    if target == Status.WAITING and not reason:
+        raise ValidationFailed(_("Say what information you need from the customer."), field="reason")
+    if ticket.status == Status.RESOLVED and target == Status.OPEN and not permissions.can_work_on(actor, ticket):
+        _check_reopen_window(ticket)
+    with transaction.atomic():
+        ticket = _bump(ticket, expected_version, status=target)
+        _record_status(ticket, actor, channel, target, reason=reason)
+    return ticket
+
+
+def change_priority(*, actor: User, ticket: Ticket, priority: Priority, reason: str,
+                    channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+    """Change the priority; the reason is shown to the customer."""
+    _check_agent(actor, ticket)
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX, required=True)
+    if priority.pk == ticket.priority_id:
+        raise ValidationFailed(_("The ticket already has this priority."), field="priority")
+    old = ticket.priority.slug
+    with transaction.atomic():
+        ticket = _bump(ticket, expected_version, priority=priority)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.PRIORITY_CHANGED, old=old,
+                     new=priority.slug, reason=reason)
+    return ticket
+
+
+def assign_ticket(*, actor: User, ticket: Ticket, assignee: User | None, channel: str = Channel.WEB,
+                  expected_version: int | None = None) -> Ticket:
+    """Assign to an agent of the ticket's department, or unassign with None."""
+    _check_agent(actor, ticket)
+    if assignee is not None and not (
+        assignee.is_active and permissions.can_work_in_department(assignee, ticket.department_id)
+    ):
+        raise ValidationFailed(_("The assignee must be an agent of the ticket's department."), field="assignee")
+    old = ticket.assignee_id
+    new = assignee.pk if assignee else None
+    if old == new:
+        raise ValidationFailed(_("The ticket is already assigned this way."), field="assignee")
+    with transaction.atomic():
+        ticket = _bump(ticket, expected_version, assignee=assignee)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ASSIGNED, old=old, new=new,
+                     is_public=False)
+    return ticket
+
+
+def change_department(*, actor: User, ticket: Ticket, department: Department, reason: str = "",
+                      channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+    """Move the ticket to another department; the assignee is kept only if they work there too."""
+    _check_agent(actor, ticket)
+    reason = clean_text(reason, field="reason", max_length=REASON_MAX)
+    if department.pk == ticket.department_id:
+        raise ValidationFailed(_("The ticket is already in this department."), field="department")
+    if not department.is_active:
+        raise ValidationFailed(_("This department does not accept tickets."), field="department")
+    old = ticket.department.slug
+    keep_assignee = ticket.assignee is not None and permissions.can_work_in_department(ticket.assignee, department.pk)
+    with transaction.atomic():
+        changes: dict[str, Any] = {"department": department}
+        if ticket.assignee_id and not keep_assignee:
+            changes["assignee"] = None
+            record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ASSIGNED, old=ticket.assignee_id,
+                         new=None, is_public=False)
+        ticket = _bump(ticket, expected_version, **changes)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.DEPARTMENT_CHANGED, old=old,
+                     new=department.slug, reason=reason)
+    return ticket
+
+
+def update_details(*, actor: User, ticket: Ticket, details: dict[str, Any], channel: str = Channel.WEB,
+                   expected_version: int | None = None) -> Ticket:
+    """Change incident details; records one event listing each field's old and new value."""
+    _check_agent(actor, ticket)
+    current = {name: getattr(ticket, name) for name in DETAIL_FIELDS}
+    merged = IncidentDetails.from_values({**current, **details}).cleaned()
+    changed = {name: value for name, value in merged.items() if value != current[name]}
+    if not changed:
+        raise ValidationFailed(_("Nothing to change."), field=next(iter(details), None))
+    with transaction.atomic():
+        ticket = _bump(ticket, expected_version, **changed)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.FIELDS_CHANGED,
+                     old={k: _jsonable(current[k]) for k in changed}, new={k: _jsonable(v) for k, v in changed.items()})
+    return ticket
+
+
+def set_tags(*, actor: User, ticket: Ticket, tags: list[str], channel: str = Channel.WEB) -> Ticket:
+    """Replace the ticket's tags."""
+    _check_agent(actor, ticket)
+    names = sorted({clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in tags})
+    old = sorted(ticket.tags.values_list("name", flat=True))
+    if names == old:
+        return ticket
+    with transaction.atomic():
+        ticket = _bump(ticket, None, conditional=False)
+        ticket.tags.set(_tags(names))
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.TAGS_CHANGED, old=old, new=names,
+                     is_public=False)
+    return ticket
+
+
+def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str = Channel.WEB) -> Ticket:
+    """Merge `source` into `target`: its messages and attachments move, it is closed with a pointer to the
+    target, and both timelines record the merge. Both tickets are locked, in id order, against races."""
+    _check_agent(actor, source)
+    _check_agent(actor, target)
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target")
+    with transaction.atomic():
+        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+        source, target = locked[source.pk], locked[target.pk]
+        if source.merged_into_id or source.status == Status.CLOSED:
+            raise IllegalTransition(_("Ticket %(ref)s is already closed or merged.") % {"ref": source.reference},
+                                    field="source")
+        if target.merged_into_id or target.status == Status.CLOSED:
+            raise IllegalTransition(_("Ticket %(ref)s is closed and cannot receive a merge.")
+                                    % {"ref": target.reference}, field="target")
+        moved = list(source.messages.values_list("id", flat=True))
+        Message.objects.filter(ticket=source).update(ticket=target)
+        Attachment.objects.filter(ticket=source).update(ticket=target)
+        now = clock.now()
+        Ticket.objects.filter(pk=source.pk).update(status=Status.CLOSED, merged_into=target, closed_at=now,
+                                                   updated_at=now, version=F("version") + 1)
+        Ticket.objects.filter(pk=target.pk).update(updated_at=now, version=F("version") + 1)
+        record_event(ticket=source, actor=actor, channel=channel, kind=Kind.MERGED, old=source.status,
+                     new={"into": target.pk, "status": Status.CLOSED})
+        record_event(ticket=target, actor=actor, channel=channel, kind=Kind.MERGED_FROM,
+                     new={"from": source.pk, "messages": moved})
+    target.refresh_from_db()
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _check_visible(actor: User, ticket: Ticket) -> None:
+    if not permissions.can_view(actor, ticket):
+        raise NotFound(_("Ticket not found."))
+
+
+def _check_agent(actor: User, ticket: Ticket) -> None:
+    _check_visible(actor, ticket)
+    if not permissions.can_work_on(actor, ticket):
+        raise PermissionDenied(_("Only agents of the ticket's department can do this."))
+
+
+def _check_can_file_for(actor: User, requester: User) -> None:
+    if requester.pk == actor.pk or actor.is_agent:
+        return
+    # A customer may file on behalf of a colleague of the same organisation (the seeds allow it).
+    if actor.organisation_id and requester.organisation_id == actor.organisation_id:
+        return
+    raise PermissionDenied(_("You can only file requests for colleagues of your organisation."))
+
+
+def _check_required(department: Department, priority: Priority, details: dict[str, Any], *, has_files: bool) -> None:
+    rules = RequiredFields.objects.filter(
+        Q(department=department) | Q(department__isnull=True), Q(priority=priority) | Q(priority__isnull=True)
+    )
+    for rule in rules:
+        for name in rule.fields:
+            if name == "ip_or_order":
+                if not (details["server_ip"] or details["order_number"]):
+                    raise ValidationFailed(
+                        _("Give the server IP or the order number for a %(priority)s %(department)s ticket.")
+                        % {"priority": priority.name, "department": department.name},
+                        field="server_ip",
+                    )
+            elif name == "attachment":
+                if not has_files:
+                    raise ValidationFailed(_("Attach at least one file (a screenshot or a log)."),
+                                           field="attachments")
+            elif not details.get(name):
+                raise ValidationFailed(
+                    _("This field is required for a %(priority)s %(department)s ticket.")
+                    % {"priority": priority.name, "department": department.name},
+                    field=name,
+                )
+
+
+def _check_reopen_window(ticket: Ticket) -> None:
+    resolved_at = ticket.resolved_at or ticket.updated_at
+    if clock.now() - resolved_at > timedelta(days=ticket.department.reopen_window_days):
+        raise IllegalTransition(
+            _("This ticket was resolved more than %(days)d days ago; please open a new ticket.")
+            % {"days": ticket.department.reopen_window_days},
+            field="status",
+        )
+
+
+def _status_after_reply(ticket: Ticket, is_agent: bool) -> str | None:
+    if ticket.status == Status.CLOSED:
+        raise IllegalTransition(_("This ticket is closed; please open a new ticket."), field="body")
+    if is_agent:
+        return Status.OPEN if ticket.status == Status.NEW else None
+    if ticket.status == Status.WAITING:
+        return Status.OPEN
+    if ticket.status == Status.RESOLVED:
+        _check_reopen_window(ticket)
+        return Status.OPEN
+    return None
+
+
+def _bump(ticket: Ticket, expected_version: int | None, *, conditional: bool = True, **changes: Any) -> Ticket:
+    """Apply `changes` and bump the version with one UPDATE. When conditional, the UPDATE only matches
+    the version the caller read, so of two concurrent writers the second gets a conflict, not a lost update."""
+    changes = {k: v for k, v in changes.items() if v is not None or k in ("assignee",)}
+    now = clock.now()
+    status = changes.get("status")
+    if status == Status.RESOLVED:
+        changes["resolved_at"] = now
+    elif status == Status.CLOSED:
+        changes["closed_at"] = now
+    elif status == Status.OPEN and ticket.status in (Status.RESOLVED, Status.CLOSED):
+        changes["resolved_at"] = None
+    rows = Ticket.objects.filter(pk=ticket.pk)
+    if conditional:
+        rows = rows.filter(version=expected_version if expected_version is not None else ticket.version)
+    if not rows.update(version=F("version") + 1, updated_at=now, **changes):
+        raise Conflict(_("Someone else changed this ticket in the meantime. Reload it and try again."),
+                       field="version")
+    old_status = ticket.status
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    ticket.updated_at = now
+    ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
+    ticket._old_status = old_status  # type: ignore[attr-defined]
+    return ticket
+
+
+def _record_status(ticket: Ticket, actor: User, channel: str, new_status: str, reason: str = "") -> None:
+    old = getattr(ticket, "_old_status", None)
+    record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.STATUS_CHANGED, old=old, new=new_status,
+                 reason=reason)
+
+
+def _store_files(ticket: Ticket, actor: User, channel: str, files: list[CheckedFile], *, message: Message | None,
+                 is_public: bool = True) -> list[Attachment]:
+    stored = []
+    for checked in files:
+        attachment = Attachment(ticket=ticket, message=message, uploaded_by=actor, filename=checked.filename,
+                                content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+                                created_at=clock.now())
+        name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
+        if attachment.file.storage.exists(name):
+            attachment.file.name = name  # identical content is stored once
+        else:
+            attachment.file.save(checked.sha256, ContentFile(checked.content), save=False)
+        attachment.save()
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ATTACHMENT_ADDED,
+                     new={"id": attachment.pk, "filename": checked.filename, "size": checked.size},
+                     message=message, is_public=is_public)
+        stored.append(attachment)
+    return stored
+
+
+def _tags(names: list[str]) -> list[Tag]:
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+def clean_choice(value: str | None, choices: Any, field_name: str) -> str:
+    if not value:
+        return ""
+    if value not in choices.values:
+        raise ValidationFailed(
+            _("“%(value)s” is not one of: %(choices)s.") % {"value": str(value)[:40], "choices": ", ".join(choices.values)},
+            field=field_name,
+        )
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from tessera.api.urls import api
+from tessera.core import views as core_views
+from tessera.portal import views as portal_views
+
+urlpatterns = [
+    path("", portal_views.home, name="home"),
+    path("health", core_views.health, name="health"),
+    path("api/v1/", api.urls),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+]
+
+admin.site.site_header = "Tessera"
+admin.site.site_title = "Tessera"
+if settings.DEBUG:
+    admin.site.site_header = "Tessera (development)"
