@@ -85,14 +85,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tessera.settings"}
     children = [
         subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
-            [sys.executable, "-m", "gunicorn", "tessera.wsgi:application", "--bind", f"{args.host}:{args.port}",
-             "--workers", workers, "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-" if
-             args.access_log else "/dev/null", "--graceful-timeout", "10"],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "tessera.wsgi:application",
+                "--bind",
+                f"{args.host}:{args.port}",
+                "--workers",
+                workers,
+                "--worker-class",
+                "gthread",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-" if args.access_log else "/dev/null",
+                "--graceful-timeout",
+                "10",
+            ],
             env=env,
         ),
         subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "uvicorn", "tessera.asgi:application", "--host", args.host, "--port",
-             str(args.port + 1), "--log-level", "warning", "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "tessera.asgi:application",
+                "--host",
+                args.host,
+                "--port",
+                str(args.port + 1),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
             env=env,
         ),
     ]
@@ -106,8 +132,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"Tessera is running on http://{args.host}:{args.port}/ (websockets on port {args.port + 1}); "
-          "Ctrl+C stops it.", flush=True)
+    print(
+        f"Tessera is running on http://{args.host}:{args.port}/ (websockets on port {args.port + 1}); "
+        "Ctrl+C stops it.",
+        flush=True,
+    )
     exit_code = 0
     while not stopping.is_set():
         if any(child.poll() is not None for child in children):
@@ -136,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run web, websockets and worker together")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=0, help="WSGI processes (default TESSERA_SERVE_WORKERS)")
+    serve.add_argument(
+        "--workers", type=int, default=0, help="WSGI processes (default TESSERA_SERVE_WORKERS)"
+    )
     serve.add_argument("--no-demo", dest="demo", action="store_false", help="do not load demo data")
     serve.add_argument("--access-log", action="store_true")
     worker = sub.add_parser("worker", help="run a task worker")
@@ -155,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args = parser.parse_args(argv)
     _setup()
-    handlers = {"serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate, "demo": cmd_demo,
-                "createadmin": cmd_createadmin}
+    handlers = {
+        "serve": cmd_serve,
+        "worker": cmd_worker,
+        "migrate": cmd_migrate,
+        "demo": cmd_demo,
+        "createadmin": cmd_createadmin,
+    }
     return handlers[args.command](args)

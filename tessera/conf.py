@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ImproperlyConfigured
@@ -28,7 +30,9 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("TESSERA_PRODUCTION", "false", "Production mode: refuses to start with insecure settings."),
     Variable("TESSERA_DEBUG", "true", "Django DEBUG; must be false in production."),
-    Variable("TESSERA_SECRET_KEY", DEFAULT_SECRET_KEY, "Signing key; the default is refused in production.", True),
+    Variable(
+        "TESSERA_SECRET_KEY", DEFAULT_SECRET_KEY, "Signing key; the default is refused in production.", True
+    ),
     Variable("TESSERA_DATA_DIR", "./data", "Folder for the SQLite database, uploads and raw mail."),
     Variable(
         "DATABASE_URL",
@@ -99,3 +103,25 @@ def env_time_zone(name: str) -> str:
 def env_path(name: str) -> Path:
     path = Path(_raw(name))
     return path if path.is_absolute() else (BASE_DIR / path).resolve()
+
+
+def env_mailer(name: str) -> dict[str, Any]:
+    """A Django MAILERS entry from smtp://user:pass@host:port (smtp+tls:// for STARTTLS, smtps:// for TLS).
+    Empty: mail is printed to the console, which is right for development only."""
+    url = _raw(name).strip()
+    if not url:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtp+tls", "smtps"}:
+        raise ImproperlyConfigured(f"{name} must start with smtp://, smtp+tls:// or smtps://")
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parts.hostname or "127.0.0.1",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_tls": parts.scheme == "smtp+tls",
+            "use_ssl": parts.scheme == "smtps",
+        },
+    }

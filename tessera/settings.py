@@ -145,6 +145,7 @@ TIME_ZONE = conf.env_time_zone("TESSERA_TIME_ZONE")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -161,20 +162,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 DEFAULT_FROM_EMAIL = conf.env_str("TESSERA_DEFAULT_FROM_EMAIL")
-_email_url = conf.env_str("TESSERA_EMAIL_URL")
-if _email_url:
-    from urllib.parse import urlsplit
-
-    _parts = urlsplit(_email_url)
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = _parts.hostname or "127.0.0.1"
-    EMAIL_PORT = _parts.port or 25
-    EMAIL_HOST_USER = _parts.username or ""
-    EMAIL_HOST_PASSWORD = _parts.password or ""
-    EMAIL_USE_TLS = _parts.scheme == "smtp+tls"
-    EMAIL_USE_SSL = _parts.scheme == "smtps"
-else:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+MAILERS = {"default": conf.env_mailer("TESSERA_EMAIL_URL")}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,4 +1,4 @@
-"""HTTP entry point: pages and API are served by a WSGI server, which measured 5–6× faster than ASGI here."""
+"""HTTP entry point: pages and API go through a WSGI server, measured 5-6 times faster than ASGI here."""
 
 from __future__ import annotations
 

@@ -26,10 +26,12 @@ def _media_root(settings: Any, tmp_path: Path) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_throttle(settings: Any) -> None:
+def _fast_tests(settings: Any) -> None:
+    # Password hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.cache import cache
 
-    cache.clear()
+    cache.clear()  # rate-limit counters must not leak between tests
 
 
 class Api:
@@ -39,7 +41,9 @@ class Api:
         self.client = Client()
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _call(self, method: str, path: str, body: Any = None, raw: str | bytes | None = None, **kwargs: Any) -> Any:
+    def _call(
+        self, method: str, path: str, body: Any = None, raw: str | bytes | None = None, **kwargs: Any
+    ) -> Any:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         func: Callable[..., Any] = getattr(self.client, method)
         extra: dict[str, Any] = {"headers": self.headers}

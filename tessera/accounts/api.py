@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.responses import Status as HttpStatus
 from pydantic import ConfigDict, Field
 
 from tessera.accounts import queries, services
@@ -103,7 +104,9 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
     contacts = queries.visible_contacts(_user(request))
     if filters.q:
         term = filters.q.strip()
-        contacts = contacts.filter(Q(email__icontains=term) | Q(full_name__icontains=term) | Q(phone__icontains=term))
+        contacts = contacts.filter(
+            Q(email__icontains=term) | Q(full_name__icontains=term) | Q(phone__icontains=term)
+        )
     if filters.organisation_id:
         contacts = contacts.filter(organisation_id=filters.organisation_id)
     page = paginate(contacts, ordering=("id",), cursor=filters.cursor, limit=filters.limit)
@@ -111,13 +114,21 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact (agents)")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, User]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> HttpStatus[User]:
     user = _user(request)
-    organisation = queries.get_organisation_for(user, payload.organisation_id) if payload.organisation_id else None
-    contact = services.create_contact(actor=user, email=payload.email, full_name=payload.full_name,
-                                      phone=payload.phone, language=payload.language,
-                                      time_zone=payload.time_zone, organisation=organisation)
-    return 201, contact
+    organisation = (
+        queries.get_organisation_for(user, payload.organisation_id) if payload.organisation_id else None
+    )
+    contact = services.create_contact(
+        actor=user,
+        email=payload.email,
+        full_name=payload.full_name,
+        phone=payload.phone,
+        language=payload.language,
+        time_zone=payload.time_zone,
+        organisation=organisation,
+    )
+    return HttpStatus(201, contact)
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="A contact")
@@ -131,8 +142,8 @@ def list_organisations(request: HttpRequest) -> Any:
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Create an organisation (agents)")
-def create_organisation(request: HttpRequest, payload: OrganisationIn) -> tuple[int, Any]:
-    return 201, services.create_organisation(actor=_user(request), name=payload.name)
+def create_organisation(request: HttpRequest, payload: OrganisationIn) -> HttpStatus[Any]:
+    return HttpStatus(201, services.create_organisation(actor=_user(request), name=payload.name))
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="An organisation")
@@ -156,10 +167,20 @@ def list_tokens(request: HttpRequest) -> Any:
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token")
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> HttpStatus[dict[str, Any]]:
     token, secret = services.issue_api_token(actor=_user(request), name=payload.name)
-    return 201, {"id": token.pk, "name": token.name, "prefix": token.prefix, "created_at": token.created_at,
-                 "last_used_at": None, "revoked_at": None, "token": secret}
+    return HttpStatus(
+        201,
+        {
+            "id": token.pk,
+            "name": token.name,
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "last_used_at": None,
+            "revoked_at": None,
+            "token": secret,
+        },
+    )
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")

@@ -55,7 +55,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.CUSTOMER)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.SET_NULL,
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="members",
     )
     is_org_manager = models.BooleanField(
@@ -109,11 +113,13 @@ class Department(models.Model):
     description = models.TextField(_("description"), blank=True)
     email = models.EmailField(_("receiving address"), blank=True)
     auto_assign = models.BooleanField(
-        _("assign automatically"), default=False,
+        _("assign automatically"),
+        default=False,
         help_text=_("New tickets go to the most suitable agent of the department."),
     )
     reopen_window_days = models.PositiveIntegerField(
-        _("reopen window (days)"), default=14,
+        _("reopen window (days)"),
+        default=14,
         help_text=_("A customer reply within this many days reopens a resolved ticket."),
     )
     is_active = models.BooleanField(_("active"), default=True)

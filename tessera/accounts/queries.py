@@ -29,7 +29,11 @@ def get_contact_for(actor: User, contact_id: int) -> User:
 def visible_organisations(actor: User) -> QuerySet[Organisation]:
     if actor.is_agent:
         return Organisation.objects.all()
-    return Organisation.objects.filter(pk=actor.organisation_id) if actor.organisation_id else Organisation.objects.none()
+    return (
+        Organisation.objects.filter(pk=actor.organisation_id)
+        if actor.organisation_id
+        else Organisation.objects.none()
+    )
 
 
 def get_organisation_for(actor: User, organisation_id: int) -> Organisation:
@@ -46,8 +50,11 @@ def visible_departments(actor: User) -> QuerySet[Department]:
 
 def get_department_for(actor: User, department_id: int | str) -> Department:
     departments = visible_departments(actor)
-    found = (departments.filter(pk=department_id) if str(department_id).isdigit()
-             else departments.filter(slug=department_id)).first()
+    found = (
+        departments.filter(pk=department_id)
+        if str(department_id).isdigit()
+        else departments.filter(slug=department_id)
+    ).first()
     if found is None:
         raise NotFound(_("Department not found."), field="department")
     return found

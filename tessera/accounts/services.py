@@ -15,7 +15,7 @@ from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
 
-TOKEN_PREFIX = "tsr"
+TOKEN_PREFIX = "tsr"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
 
 
 def clean_email(value: str, *, field: str = "email") -> str:
@@ -27,8 +27,16 @@ def clean_email(value: str, *, field: str = "email") -> str:
     return email
 
 
-def create_contact(*, actor: User, email: str, full_name: str = "", phone: str = "", language: str = "en",
-                   time_zone: str = "UTC", organisation: Organisation | None = None) -> User:
+def create_contact(
+    *,
+    actor: User,
+    email: str,
+    full_name: str = "",
+    phone: str = "",
+    language: str = "en",
+    time_zone: str = "UTC",
+    organisation: Organisation | None = None,
+) -> User:
     """Create a customer contact (no password: they can claim the account by signing up)."""
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents can create contacts."))
@@ -40,10 +48,18 @@ def create_contact(*, actor: User, email: str, full_name: str = "", phone: str =
         raise ValidationFailed(_("Choose English, Italian, Polish or French."), field="language")
     try:
         with transaction.atomic():
-            return User.objects.create_user(email, full_name=full_name, phone=phone, language=language,
-                                            time_zone=time_zone, organisation=organisation)
+            return User.objects.create_user(
+                email,
+                full_name=full_name,
+                phone=phone,
+                language=language,
+                time_zone=time_zone,
+                organisation=organisation,
+            )
     except IntegrityError:
-        raise ValidationFailed(_("A contact with this email address already exists."), field="email") from None
+        raise ValidationFailed(
+            _("A contact with this email address already exists."), field="email"
+        ) from None
 
 
 def create_organisation(*, actor: User, name: str) -> Organisation:
@@ -81,7 +97,11 @@ def authenticate_token(raw: str) -> User | None:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         return None
     token = ApiToken.objects.select_related("user").filter(prefix=parts[1], revoked_at__isnull=True).first()
-    if token is None or not secrets.compare_digest(token.key_hash, _hash(parts[2])) or not token.user.is_active:
+    if (
+        token is None
+        or not secrets.compare_digest(token.key_hash, _hash(parts[2]))
+        or not token.user.is_active
+    ):
         return None
     now = clock.now()
     # Touch last_used_at at most once a minute: a write per request would serialise API traffic on SQLite.

@@ -14,14 +14,29 @@ from tessera.core.errors import DomainError
 
 CONTENT_TYPE = "application/problem+json"
 TITLES = {
-    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Request too large", 415: "Unsupported media type",
-    422: "Validation failed", 429: "Too many requests", 500: "Server error",
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    429: "Too many requests",
+    500: "Server error",
 }
 
 
-def problem(request: HttpRequest, *, status: int, code: str, detail: str, errors: list[dict[str, Any]] | None = None,
-            **extra: Any) -> HttpResponse:
+def problem(
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> HttpResponse:
     import json
 
     body: dict[str, Any] = {
@@ -52,8 +67,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = problem(request, status=401, code="unauthenticated",
-                           detail=_("Send a valid API token: Authorization: Bearer <token>."))
+        response = problem(
+            request,
+            status=401,
+            code="unauthenticated",
+            detail=_("Send a valid API token: Authorization: Bearer <token>."),
+        )
         response["WWW-Authenticate"] = "Bearer"
         return response
 

@@ -27,7 +27,10 @@ def production_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
         )
     if "*" in settings.ALLOWED_HOSTS:
         errors.append(
-            Error("ALLOWED_HOSTS contains '*'.", hint="List the host names in TESSERA_ALLOWED_HOSTS.",
-                  id="tessera.E003")
+            Error(
+                "ALLOWED_HOSTS contains '*'.",
+                hint="List the host names in TESSERA_ALLOWED_HOSTS.",
+                id="tessera.E003",
+            )
         )
     return errors

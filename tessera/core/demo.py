@@ -21,20 +21,30 @@ DEMO_LOGINS = (
 def ensure_reference_data() -> None:
     """Priorities and departments every installation starts with (idempotent)."""
     for rank, (slug, name, color, default) in enumerate(
-        (("low", "Low", "#64748b", False), ("medium", "Medium", "#0ea5e9", True),
-         ("high", "High", "#f59e0b", False), ("critical", "Critical", "#dc2626", False)),
+        (
+            ("low", "Low", "#64748b", False),
+            ("medium", "Medium", "#0ea5e9", True),
+            ("high", "High", "#f59e0b", False),
+            ("critical", "Critical", "#dc2626", False),
+        ),
         start=1,
     ):
-        Priority.objects.get_or_create(slug=slug, defaults={"name": name, "rank": rank * 10, "color": color,
-                                                            "is_default": default})
-    for slug, name, email in (("technical", "Technical", "support@tessera.localhost"),
-                              ("billing", "Financial/Billing", "billing@tessera.localhost"),
-                              ("abuse", "Abuse", "abuse@tessera.localhost")):
-        Department.objects.get_or_create(slug=slug, defaults={"name": name, "email": email, "auto_assign": True})
+        Priority.objects.get_or_create(
+            slug=slug, defaults={"name": name, "rank": rank * 10, "color": color, "is_default": default}
+        )
+    for slug, name, email in (
+        ("technical", "Technical", "support@tessera.localhost"),
+        ("billing", "Financial/Billing", "billing@tessera.localhost"),
+        ("abuse", "Abuse", "abuse@tessera.localhost"),
+    ):
+        Department.objects.get_or_create(
+            slug=slug, defaults={"name": name, "email": email, "auto_assign": True}
+        )
     technical = Department.objects.get(slug="technical")
     critical = Priority.objects.get(slug="critical")
     RequiredFields.objects.get_or_create(
-        department=technical, priority=critical,
+        department=technical,
+        priority=critical,
         defaults={"fields": ["affected_service", "problem_started_at", "ip_or_order"]},
     )
 
@@ -51,27 +61,52 @@ def load_demo() -> bool:
     people = {}
     for email, name, role in DEMO_LOGINS:
         people[email] = User.objects.create_user(
-            email, DEMO_PASSWORD, full_name=name, role=role, is_verified=True, time_zone="Europe/Rome",
+            email,
+            DEMO_PASSWORD,
+            full_name=name,
+            role=role,
+            is_verified=True,
+            time_zone="Europe/Rome",
             organisation=acme if role == User.Role.CUSTOMER else None,
-            is_org_manager=email.startswith("manager"), language="it" if email.startswith("customer") else "en",
+            is_org_manager=email.startswith("manager"),
+            language="it" if email.startswith("customer") else "en",
             languages_spoken=["en", "it", "pl", "fr"] if role != User.Role.CUSTOMER else [],
         )
     _verify_emails(list(people.values()))
-    for email, slug in (("agent@tessera.localhost", "technical"), ("billing@tessera.localhost", "billing"),
-                        ("abuse@tessera.localhost", "abuse")):
-        Membership.objects.create(department=Department.objects.get(slug=slug), agent=people[email], is_lead=True)
+    for email, slug in (
+        ("agent@tessera.localhost", "technical"),
+        ("billing@tessera.localhost", "billing"),
+        ("abuse@tessera.localhost", "abuse"),
+    ):
+        Membership.objects.create(
+            department=Department.objects.get(slug=slug), agent=people[email], is_lead=True
+        )
     customer = people["customer@example.com"]
-    services.create_ticket(actor=customer, data=services.NewTicket(
-        subject="Cannot reach my VPS over SSH", department=Department.objects.get(slug="technical"),
-        description="Since this morning ssh times out. The web site on the same server still works.",
-        channel=Channel.WEB, priority=Priority.objects.get(slug="high"),
-        details=services.IncidentDetails(affected_service="VPS Milano 2", server_ip="203.0.113.10",
-                                         frequency="constant", location="office"),
-    ))
-    services.create_ticket(actor=people["manager@example.com"], data=services.NewTicket(
-        subject="Invoice 2026/118 shows the wrong VAT number", department=Department.objects.get(slug="billing"),
-        description="Our VAT number is IT01234567890; the invoice shows an old one.", requester=customer,
-    ))
+    services.create_ticket(
+        actor=customer,
+        data=services.NewTicket(
+            subject="Cannot reach my VPS over SSH",
+            department=Department.objects.get(slug="technical"),
+            description="Since this morning ssh times out. The web site on the same server still works.",
+            channel=Channel.WEB,
+            priority=Priority.objects.get(slug="high"),
+            details=services.IncidentDetails(
+                affected_service="VPS Milano 2",
+                server_ip="203.0.113.10",
+                frequency="constant",
+                location="office",
+            ),
+        ),
+    )
+    services.create_ticket(
+        actor=people["manager@example.com"],
+        data=services.NewTicket(
+            subject="Invoice 2026/118 shows the wrong VAT number",
+            department=Department.objects.get(slug="billing"),
+            description="Our VAT number is IT01234567890; the invoice shows an old one.",
+            requester=customer,
+        ),
+    )
     return True
 
 

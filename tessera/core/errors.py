@@ -15,8 +15,9 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str | Promise, *, field: str | None = None, code: str | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, message: str | Promise, *, field: str | None = None, code: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(str(message))
         self.message = message
         self.field = field

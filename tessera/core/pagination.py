@@ -5,14 +5,12 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from tessera.core.errors import ValidationFailed
-
-M = TypeVar("M", bound=Model)
 
 
 @dataclass
@@ -36,8 +34,14 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
-def paginate(queryset: QuerySet[M], *, ordering: tuple[str, ...], cursor: str | None, limit: int,
-             converters: tuple[Any, ...] | None = None) -> Page[M]:
+def paginate[M: Model](
+    queryset: QuerySet[M],
+    *,
+    ordering: tuple[str, ...],
+    cursor: str | None,
+    limit: int,
+    converters: tuple[Any, ...] | None = None,
+) -> Page[M]:
     """Return one page ordered by `ordering` (fields prefixed with '-' for descending; the last must be
     unique), starting after the row the cursor names."""
     queryset = queryset.order_by(*ordering)

@@ -14,8 +14,9 @@ from tessera.core.errors import ValidationFailed
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False,
-               single_line: bool = False) -> str:
+def clean_text(
+    value: str | None, *, field: str, max_length: int, required: bool = False, single_line: bool = False
+) -> str:
     text = (value or "").strip()
     if required and not text:
         raise ValidationFailed(_("This field is required."), field=field)

@@ -19,8 +19,9 @@ def health(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
         report["database"] = {"status": "ok", "vendor": connection.vendor}
     except Exception as exc:  # the point is to report any failure, not to crash
-        return JsonResponse({"status": "error", "database": {"status": "error", "error": str(exc)[:200]}},
-                            status=503)
+        return JsonResponse(
+            {"status": "error", "database": {"status": "error", "error": str(exc)[:200]}}, status=503
+        )
     now = clock.now()
     latest = WorkerHeartbeat.objects.order_by("-last_seen").first()
     pending = DBTaskResult.objects.ready()

@@ -23,8 +23,14 @@ class TaskWorker:
     def __init__(self, *, interval: float = 0.5, batch: bool = False) -> None:
         self.worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{threading.get_ident() % 10000}"
         self.worker = Worker(
-            queue_names=["*"], interval=interval, batch=batch, backend_name="default", startup_delay=False,
-            max_tasks=None, worker_id=self.worker_id, excluded_queue_names=[],
+            queue_names=["*"],
+            interval=interval,
+            batch=batch,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=self.worker_id,
+            excluded_queue_names=[],
         )
         self._stopped = threading.Event()
 
@@ -48,8 +54,12 @@ class TaskWorker:
             try:
                 WorkerHeartbeat.objects.update_or_create(
                     worker_id=self.worker_id,
-                    defaults={"hostname": socket.gethostname()[:255], "pid": os.getpid(), "started_at": started,
-                              "last_seen": clock.now()},
+                    defaults={
+                        "hostname": socket.gethostname()[:255],
+                        "pid": os.getpid(),
+                        "started_at": started,
+                        "last_seen": clock.now(),
+                    },
                 )
             except Exception:  # a locked or restarting database must not kill the heartbeat
                 logger.warning("heartbeat failed", exc_info=True)
@@ -62,5 +72,13 @@ class TaskWorker:
 
 def run_pending_tasks() -> None:
     """Run every task that is ready now, in this thread, then return (tests and the CLI use it)."""
-    Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False, max_tasks=None,
-           worker_id=f"batch-{os.getpid()}", excluded_queue_names=[]).run()
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=f"batch-{os.getpid()}",
+        excluded_queue_names=[],
+    ).run()

@@ -9,6 +9,7 @@ from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status as HttpStatus
 from pydantic import ConfigDict, Field
 
 from tessera.accounts.models import User
@@ -188,15 +189,28 @@ def _person(user: User | None) -> dict[str, Any] | None:
 
 def ticket_out(ticket: Ticket, tags: list[str] | None = None) -> dict[str, Any]:
     return {
-        "id": ticket.pk, "reference": ticket.reference, "subject": ticket.subject,
-        "description": ticket.description, "status": ticket.status, "priority": ticket.priority.slug,
-        "impact": ticket.impact, "urgency": ticket.urgency, "channel": ticket.channel,
-        "department": {"id": ticket.department.pk, "slug": ticket.department.slug, "name": ticket.department.name},
-        "requester": _person(ticket.requester), "submitted_by": _person(ticket.submitted_by),
+        "id": ticket.pk,
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status,
+        "priority": ticket.priority.slug,
+        "impact": ticket.impact,
+        "urgency": ticket.urgency,
+        "channel": ticket.channel,
+        "department": {
+            "id": ticket.department.pk,
+            "slug": ticket.department.slug,
+            "name": ticket.department.name,
+        },
+        "requester": _person(ticket.requester),
+        "submitted_by": _person(ticket.submitted_by),
         "assignee": _person(ticket.assignee),
         "tags": tags if tags is not None else [t.name for t in ticket.tags.all()],
         "details": {name: getattr(ticket, name) for name in services.DETAIL_FIELDS},
-        "merged_into": ticket.merged_into_id, "created_at": ticket.created_at, "updated_at": ticket.updated_at,
+        "merged_into": ticket.merged_into_id,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
         "version": ticket.version,
     }
 
@@ -212,17 +226,33 @@ def ticket_detail_out(user: User, ticket: Ticket) -> dict[str, Any]:
         attachments = attachments.exclude(message__kind="note")
     data = ticket_out(ticket)
     data["messages"] = [
-        {"id": m.pk, "kind": m.kind, "channel": m.channel, "author": _person(m.author), "body": m.body,
-         "created_at": m.created_at}
+        {
+            "id": m.pk,
+            "kind": m.kind,
+            "channel": m.channel,
+            "author": _person(m.author),
+            "body": m.body,
+            "created_at": m.created_at,
+        }
         for m in messages
     ]
     data["timeline"] = [
-        {"id": e.pk, "kind": e.kind, "channel": e.channel, "actor": _person(e.actor), "old": e.old, "new": e.new,
-         "reason": e.reason, "message_id": e.message_id, "created_at": e.created_at}
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "channel": e.channel,
+            "actor": _person(e.actor),
+            "old": e.old,
+            "new": e.new,
+            "reason": e.reason,
+            "message_id": e.message_id,
+            "created_at": e.created_at,
+        }
         for e in events
     ]
-    data["attachments"] = list(attachments.values("id", "filename", "content_type", "size", "message_id",
-                                                  "created_at"))
+    data["attachments"] = list(
+        attachments.values("id", "filename", "content_type", "size", "message_id", "created_at")
+    )
     return data
 
 
@@ -240,7 +270,7 @@ def _user(request: HttpRequest) -> User:
 
 
 @router.post("/tickets", response={201: TicketDetailOut}, summary="Open a ticket")
-def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, Any]]:
+def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[str, Any]]:
     user = _user(request)
     requester = get_contact_for(user, payload.requester_id) if payload.requester_id else None
     cc = [get_contact_for(user, pk) for pk in payload.cc_ids]
@@ -248,15 +278,26 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[st
     channel = payload.channel or Channel.API
     if not user.is_agent and channel != Channel.API:
         raise ValidationFailed(_("Only agents can choose the channel."), field="channel")
-    details = services.IncidentDetails.from_values(payload.details.model_dump(exclude_none=True)
-                                                   if payload.details else None)
-    ticket = services.create_ticket(actor=user, data=services.NewTicket(
-        subject=payload.subject, description=payload.description,
-        department=get_department_for(user, payload.department), requester=requester,
-        priority=_priority(payload.priority), impact=payload.impact or "", urgency=payload.urgency or "",
-        channel=channel, details=details, tags=payload.tags, cc=cc,
-    ))
-    return 201, ticket_detail_out(user, queries.get_ticket_for(user, ticket.pk))
+    details = services.IncidentDetails.from_values(
+        payload.details.model_dump(exclude_none=True) if payload.details else None
+    )
+    ticket = services.create_ticket(
+        actor=user,
+        data=services.NewTicket(
+            subject=payload.subject,
+            description=payload.description,
+            department=get_department_for(user, payload.department),
+            requester=requester,
+            priority=_priority(payload.priority),
+            impact=payload.impact or "",
+            urgency=payload.urgency or "",
+            channel=channel,
+            details=details,
+            tags=payload.tags,
+            cc=cc,
+        ),
+    )
+    return HttpStatus(201, ticket_detail_out(user, queries.get_ticket_for(user, ticket.pk)))
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
@@ -289,7 +330,10 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
         tickets = tickets.filter(channel=services.clean_choice(filters.channel, Channel, "channel"))
     page = paginate(tickets, ordering=("-id",), cursor=filters.cursor, limit=filters.limit)
     tag_map = _tags_for([t.pk for t in page.items])
-    return {"items": [ticket_out(t, tag_map.get(t.pk, [])) for t in page.items], "next_cursor": page.next_cursor}
+    return {
+        "items": [ticket_out(t, tag_map.get(t.pk, [])) for t in page.items],
+        "next_cursor": page.next_cursor,
+    }
 
 
 def _tags_for(ticket_ids: list[int]) -> dict[int, list[str]]:
@@ -301,50 +345,79 @@ def _tags_for(ticket_ids: list[int]) -> dict[int, list[str]]:
     return result
 
 
-@router.get("/tickets/{ticket_id}", response=TicketDetailOut, summary="A ticket with its conversation and timeline")
+@router.get(
+    "/tickets/{ticket_id}", response=TicketDetailOut, summary="A ticket with its conversation and timeline"
+)
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = _user(request)
     return ticket_detail_out(user, queries.get_ticket_for(user, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Reply (public)")
-def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> tuple[int, dict[str, Any]]:
+def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> HttpStatus[dict[str, Any]]:
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
-    message = services.add_reply(actor=user, ticket=ticket, body=payload.body, channel=Channel.API,
-                                 expected_version=payload.version)
-    return 201, _message_out(message)
+    message = services.add_reply(
+        actor=user, ticket=ticket, body=payload.body, channel=Channel.API, expected_version=payload.version
+    )
+    return HttpStatus(201, _message_out(message))
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="Internal note (agents)")
-def note(request: HttpRequest, ticket_id: int, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note(request: HttpRequest, ticket_id: int, payload: NoteIn) -> HttpStatus[dict[str, Any]]:
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
-    return 201, _message_out(services.add_note(actor=user, ticket=ticket, body=payload.body, channel=Channel.API))
+    return HttpStatus(
+        201,
+        _message_out(services.add_note(actor=user, ticket=ticket, body=payload.body, channel=Channel.API)),
+    )
 
 
 def _message_out(message: Any) -> dict[str, Any]:
-    return {"id": message.pk, "kind": message.kind, "channel": message.channel, "author": _person(message.author),
-            "body": message.body, "created_at": message.created_at}
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "channel": message.channel,
+        "author": _person(message.author),
+        "body": message.body,
+        "created_at": message.created_at,
+    }
 
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut, summary="Change the status")
 def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn) -> dict[str, Any]:
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
-    return ticket_out(services.transition_ticket(actor=user, ticket=ticket, status=payload.status,
-                                                 reason=payload.reason, channel=Channel.API,
-                                                 expected_version=payload.version))
+    return ticket_out(
+        services.transition_ticket(
+            actor=user,
+            ticket=ticket,
+            status=payload.status,
+            reason=payload.reason,
+            channel=Channel.API,
+            expected_version=payload.version,
+        )
+    )
 
 
-@router.post("/tickets/{ticket_id}/priority", response=TicketOut, summary="Change the priority, with a reason")
+@router.post(
+    "/tickets/{ticket_id}/priority", response=TicketOut, summary="Change the priority, with a reason"
+)
 def change_priority(request: HttpRequest, ticket_id: int, payload: PriorityIn) -> dict[str, Any]:
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     priority = _priority(payload.priority)
     assert priority is not None  # noqa: S101 - a non-empty slug either resolves or raises
-    return ticket_out(services.change_priority(actor=user, ticket=ticket, priority=priority, reason=payload.reason,
-                                               channel=Channel.API, expected_version=payload.version))
+    return ticket_out(
+        services.change_priority(
+            actor=user,
+            ticket=ticket,
+            priority=priority,
+            reason=payload.reason,
+            channel=Channel.API,
+            expected_version=payload.version,
+        )
+    )
 
 
 @router.post("/tickets/{ticket_id}/assignee", response=TicketOut, summary="Assign or unassign")
@@ -355,9 +428,18 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> dict[str,
     if payload.assignee_id is not None:
         assignee = User.objects.filter(pk=payload.assignee_id, role__in=["agent", "admin"]).first()
         if assignee is None:
-            raise ValidationFailed(_("The assignee must be an agent of the ticket's department."), field="assignee")
-    return ticket_out(services.assign_ticket(actor=user, ticket=ticket, assignee=assignee, channel=Channel.API,
-                                             expected_version=payload.version))
+            raise ValidationFailed(
+                _("The assignee must be an agent of the ticket's department."), field="assignee"
+            )
+    return ticket_out(
+        services.assign_ticket(
+            actor=user,
+            ticket=ticket,
+            assignee=assignee,
+            channel=Channel.API,
+            expected_version=payload.version,
+        )
+    )
 
 
 @router.post("/tickets/{ticket_id}/department", response=TicketOut, summary="Move to another department")
@@ -365,9 +447,16 @@ def move(request: HttpRequest, ticket_id: int, payload: DepartmentIn) -> dict[st
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     department = get_department_for(user, payload.department)
-    return ticket_out(services.change_department(actor=user, ticket=ticket, department=department,
-                                                 reason=payload.reason, channel=Channel.API,
-                                                 expected_version=payload.version))
+    return ticket_out(
+        services.change_department(
+            actor=user,
+            ticket=ticket,
+            department=department,
+            reason=payload.reason,
+            channel=Channel.API,
+            expected_version=payload.version,
+        )
+    )
 
 
 @router.patch("/tickets/{ticket_id}/details", response=TicketOut, summary="Change incident details")
@@ -375,7 +464,9 @@ def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> 
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     changes = payload.model_dump(exclude_unset=True)
-    return ticket_out(services.update_details(actor=user, ticket=ticket, details=changes, channel=Channel.API))
+    return ticket_out(
+        services.update_details(actor=user, ticket=ticket, details=changes, channel=Channel.API)
+    )
 
 
 @router.put("/tickets/{ticket_id}/tags", response=TicketOut, summary="Replace the tags")
@@ -393,14 +484,27 @@ def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, A
     return ticket_out(services.merge_tickets(actor=user, source=source, target=target, channel=Channel.API))
 
 
-@router.post("/tickets/{ticket_id}/attachments", response={201: list[AttachmentOut]},
-             summary="Upload attachments (multipart, field `files`)")
-def upload(request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]) -> tuple[int, list[Any]]:
+@router.post(
+    "/tickets/{ticket_id}/attachments",
+    response={201: list[AttachmentOut]},
+    summary="Upload attachments (multipart, field `files`)",
+)
+def upload(request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]) -> HttpStatus[list[Any]]:
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     stored = services.add_attachments(actor=user, ticket=ticket, files=list(files), channel=Channel.API)
-    return 201, [{"id": a.pk, "filename": a.filename, "content_type": a.content_type, "size": a.size,
-                  "message_id": a.message_id, "created_at": a.created_at} for a in stored]
+    return HttpStatus(201, [_attachment_out(a) for a in stored])
+
+
+def _attachment_out(a: Attachment) -> dict[str, Any]:
+    return {
+        "id": a.pk,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "message_id": a.message_id,
+        "created_at": a.created_at,
+    }
 
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment (always as a download)")
@@ -421,8 +525,12 @@ def get_attachment_for(user: User, attachment_id: int) -> Attachment:
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.filename,
-                            content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

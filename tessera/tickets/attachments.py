@@ -16,21 +16,53 @@ from tessera.core.errors import ValidationFailed
 # Types we accept, by sniffed MIME type. HTML, SVG and executables are never accepted: they could
 # run script in a browser or on an agent's machine.
 ALLOWED_BINARY = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff",
-    "application/pdf", "application/zip", "application/gzip", "application/x-gzip",
-    "application/x-7z-compressed", "application/x-tar", "application/x-xz", "application/x-bzip2",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/bmp",
+    "image/tiff",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-7z-compressed",
+    "application/x-tar",
+    "application/x-xz",
+    "application/x-bzip2",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
-    "application/msword", "application/vnd.ms-excel", "application/vnd.ms-tnef",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "application/vnd.ms-tnef",
 }
 # Extensions that promise a particular binary type: the content must agree.
 EXTENSION_FAMILIES = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-    ".webp": "image/webp", ".pdf": "application/pdf", ".zip": "application/zip",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".pdf": "application/pdf",
+    ".zip": "application/zip",
 }
-TEXT_EXTENSIONS = {".txt", ".log", ".csv", ".json", ".eml", ".conf", ".cfg", ".ini", ".yaml", ".yml", ".md", ""}
+TEXT_EXTENSIONS = {
+    ".txt",
+    ".log",
+    ".csv",
+    ".json",
+    ".eml",
+    ".conf",
+    ".cfg",
+    ".ini",
+    ".yaml",
+    ".yml",
+    ".md",
+    "",
+}
 _MARKUP_MARKERS = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body", b"<head")
 
 
@@ -59,7 +91,8 @@ def check_files(files: list[UploadLike] | None) -> list[CheckedFile]:
     files = files or []
     if len(files) > settings.TESSERA_MAX_ATTACHMENTS:
         raise ValidationFailed(
-            _("Too many attachments: at most %(max)d per message.") % {"max": settings.TESSERA_MAX_ATTACHMENTS},
+            _("Too many attachments: at most %(max)d per message.")
+            % {"max": settings.TESSERA_MAX_ATTACHMENTS},
             field="attachments",
         )
     return [check_file(upload) for upload in files]
@@ -80,12 +113,17 @@ def check_file(upload: UploadLike) -> CheckedFile:
     extension = os.path.splitext(filename)[1].lower()
     if content_type is None:
         raise ValidationFailed(
-            _("“%(name)s” is not a file type we accept (images, PDF, text, logs, office documents, archives).")
+            _(
+                "“%(name)s” is not a file type we accept "
+                "(images, PDF, text, logs, office documents, archives)."
+            )
             % {"name": filename},
             field="attachments",
         )
     promised = EXTENSION_FAMILIES.get(extension)
-    if (promised and promised != content_type) or (content_type == "text/plain" and extension not in TEXT_EXTENSIONS):
+    if (promised and promised != content_type) or (
+        content_type == "text/plain" and extension not in TEXT_EXTENSIONS
+    ):
         raise ValidationFailed(
             _("“%(name)s” is not what its name says: its content is %(type)s.")
             % {"name": filename, "type": content_type},
@@ -107,8 +145,12 @@ def sniff(content: bytes) -> str | None:
         mime = (match.mime_type or "").lower()
         if mime in ALLOWED_BINARY:
             return mime
-    if matches and any((m.mime_type or "").startswith(("text/html", "image/svg", "application/x-executable",
-                                                         "application/x-msdownload")) for m in matches):
+    if matches and any(
+        (m.mime_type or "").startswith(
+            ("text/html", "image/svg", "application/x-executable", "application/x-msdownload")
+        )
+        for m in matches
+    ):
         return None
     # Unrecognised content is text (logs, configs in any 8-bit encoding) unless it holds NUL bytes,
     # which only binary formats do.

@@ -16,12 +16,30 @@ event_recorded = Signal()  # sender=TimelineEvent, event=TimelineEvent
 Kind = TimelineEvent.Kind
 
 
-def record_event(*, ticket: Ticket, actor: User | None, channel: str, kind: str, old: Any = None, new: Any = None,
-                 reason: str = "", message: Message | None = None, is_public: bool = True) -> TimelineEvent:
+def record_event(
+    *,
+    ticket: Ticket,
+    actor: User | None,
+    channel: str,
+    kind: str,
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+    message: Message | None = None,
+    is_public: bool = True,
+) -> TimelineEvent:
     """Write one immutable timeline event and tell listeners about it (same transaction)."""
     event = TimelineEvent.objects.create(
-        ticket=ticket, actor=actor, channel=channel, kind=kind, old=old, new=new, reason=reason,
-        message=message, is_public=is_public, created_at=clock.now(),
+        ticket=ticket,
+        actor=actor,
+        channel=channel,
+        kind=kind,
+        old=old,
+        new=new,
+        reason=reason,
+        message=message,
+        is_public=is_public,
+        created_at=clock.now(),
     )
     event_recorded.send(sender=TimelineEvent, event=event)
     return event

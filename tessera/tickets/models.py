@@ -127,11 +127,15 @@ class Ticket(models.Model):
     subject = models.CharField(_("subject"), max_length=250)
     description = models.TextField(_("description"))
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requester"),
+        on_delete=models.PROTECT,
         related_name="requested_tickets",
     )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
         related_name="submitted_tickets",
         help_text=_("A colleague or an agent who filed the request on the requester's behalf."),
     )
@@ -144,7 +148,11 @@ class Ticket(models.Model):
     urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="assigned_tickets",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
@@ -152,7 +160,11 @@ class Ticket(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("CC contacts"), blank=True, related_name="cc_tickets"
     )
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="merged_tickets",
     )
 

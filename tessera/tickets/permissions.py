@@ -23,7 +23,11 @@ def can_view(user: User, ticket: Ticket) -> bool:
         return ticket.assignee_id == user.pk or ticket.department.memberships.filter(agent=user).exists()
     if user.pk in (ticket.requester_id, ticket.submitted_by_id):
         return True
-    if user.is_org_manager and user.organisation_id and ticket.requester.organisation_id == user.organisation_id:
+    if (
+        user.is_org_manager
+        and user.organisation_id
+        and ticket.requester.organisation_id == user.organisation_id
+    ):
         return True
     return ticket.cc.filter(pk=user.pk).exists()
 

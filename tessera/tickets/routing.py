@@ -14,9 +14,15 @@ def pick_agent(department: Department, language: str) -> User | None:
     tickets; ties go round-robin to whoever was assigned longest ago. Locks nothing: a slightly
     stale count only makes the balance approximate, never wrong."""
     memberships = list(
-        Membership.objects.filter(department=department, agent__is_active=True, agent__role__in=["agent", "admin"])
+        Membership.objects.filter(
+            department=department, agent__is_active=True, agent__role__in=["agent", "admin"]
+        )
         .select_related("agent")
-        .annotate(open_count=Count("agent__assigned_tickets", filter=Q(agent__assigned_tickets__status__in=OPEN_STATUSES)))
+        .annotate(
+            open_count=Count(
+                "agent__assigned_tickets", filter=Q(agent__assigned_tickets__status__in=OPEN_STATUSES)
+            )
+        )
     )
     if not memberships:
         return None

@@ -59,8 +59,17 @@ CUSTOMER_TRANSITIONS: dict[str, set[str]] = {
 }
 
 DETAIL_FIELDS = (
-    "affected_service", "server_ip", "order_number", "problem_started_at", "problem_started_tz", "frequency",
-    "location", "error_message", "others_affected", "recent_changes", "diagnostics",
+    "affected_service",
+    "server_ip",
+    "order_number",
+    "problem_started_at",
+    "problem_started_tz",
+    "frequency",
+    "location",
+    "error_message",
+    "others_affected",
+    "recent_changes",
+    "diagnostics",
 )
 
 
@@ -96,15 +105,21 @@ class IncidentDetails:
             try:
                 server_ip = str(ipaddress.ip_address(server_ip))
             except ValueError:
-                raise ValidationFailed(_("“%(value)s” is not an IP address.") % {"value": server_ip[:64]},
-                                       field="server_ip") from None
+                raise ValidationFailed(
+                    _("“%(value)s” is not an IP address.") % {"value": server_ip[:64]}, field="server_ip"
+                ) from None
         return {
-            "affected_service": clean_text(self.affected_service, field="affected_service", max_length=200,
-                                           single_line=True),
+            "affected_service": clean_text(
+                self.affected_service, field="affected_service", max_length=200, single_line=True
+            ),
             "server_ip": server_ip,
-            "order_number": clean_text(self.order_number, field="order_number", max_length=64, single_line=True),
+            "order_number": clean_text(
+                self.order_number, field="order_number", max_length=64, single_line=True
+            ),
             "problem_started_at": started,
-            "problem_started_tz": clean_time_zone(self.problem_started_tz.strip(), field="problem_started_tz"),
+            "problem_started_tz": clean_time_zone(
+                self.problem_started_tz.strip(), field="problem_started_tz"
+            ),
             "frequency": clean_choice(self.frequency, Frequency, "frequency"),
             "location": clean_choice(self.location, Location, "location"),
             "error_message": clean_text(self.error_message, field="error_message", max_length=10_000),
@@ -137,7 +152,9 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     _check_can_file_for(actor, requester)
     if not data.department.is_active:
         raise ValidationFailed(_("This department does not accept tickets."), field="department")
-    subject = clean_text(data.subject, field="subject", max_length=SUBJECT_MAX, required=True, single_line=True)
+    subject = clean_text(
+        data.subject, field="subject", max_length=SUBJECT_MAX, required=True, single_line=True
+    )
     description = clean_text(data.description, field="description", max_length=BODY_MAX, required=True)
     channel = clean_choice(data.channel, Channel, "channel") or Channel.WEB
     priority = data.priority or Priority.objects.filter(is_default=True).first() or Priority.objects.first()
@@ -153,30 +170,63 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     now = clock.now()
     with transaction.atomic():
         ticket = Ticket.objects.create(
-            subject=subject, description=description, requester=requester, submitted_by=actor, channel=channel,
-            department=data.department, priority=priority, impact=impact, urgency=urgency,
-            created_at=now, updated_at=now, **details,
+            subject=subject,
+            description=description,
+            requester=requester,
+            submitted_by=actor,
+            channel=channel,
+            department=data.department,
+            priority=priority,
+            impact=impact,
+            urgency=urgency,
+            created_at=now,
+            updated_at=now,
+            **details,
         )
         if tags:
             ticket.tags.set(_tags(tags))
         if data.cc:
             ticket.cc.set(data.cc)
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.CREATED,
-                     new={"status": ticket.status, "priority": priority.slug, "department": data.department.slug,
-                          "requester": requester.pk, "submitted_by": actor.pk})
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.CREATED,
+            new={
+                "status": ticket.status,
+                "priority": priority.slug,
+                "department": data.department.slug,
+                "requester": requester.pk,
+                "submitted_by": actor.pk,
+            },
+        )
         _store_files(ticket, actor, channel, checked, message=None)
         if data.department.auto_assign:
             agent = pick_agent(data.department, requester.language)
             if agent is not None:
                 Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
                 ticket.assignee = agent
-                record_event(ticket=ticket, actor=None, channel=Channel.SYSTEM, kind=Kind.ASSIGNED,
-                             old=None, new=agent.pk, is_public=False)
+                record_event(
+                    ticket=ticket,
+                    actor=None,
+                    channel=Channel.SYSTEM,
+                    kind=Kind.ASSIGNED,
+                    old=None,
+                    new=agent.pk,
+                    is_public=False,
+                )
     return ticket
 
 
-def add_reply(*, actor: User, ticket: Ticket, body: str, channel: str = Channel.WEB,
-              files: list[UploadLike] | None = None, expected_version: int | None = None) -> Message:
+def add_reply(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    channel: str = Channel.WEB,
+    files: list[UploadLike] | None = None,
+    expected_version: int | None = None,
+) -> Message:
     """Add a public reply. A customer's reply resumes a ticket waiting on them and reopens a resolved
     one within the department's window; an agent's first reply accepts a new ticket."""
     _check_visible(actor, ticket)
@@ -187,8 +237,14 @@ def add_reply(*, actor: User, ticket: Ticket, body: str, channel: str = Channel.
     new_status = _status_after_reply(ticket, is_agent)
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, status=new_status, conditional=expected_version is not None)
-        message = Message.objects.create(ticket=ticket, author=actor, kind=Message.Kind.REPLY, channel=channel,
-                                         body=text, created_at=clock.now())
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor,
+            kind=Message.Kind.REPLY,
+            channel=channel,
+            body=text,
+            created_at=clock.now(),
+        )
         record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.REPLIED, message=message)
         _store_files(ticket, actor, channel, checked, message=message)
         if new_status:
@@ -196,23 +252,43 @@ def add_reply(*, actor: User, ticket: Ticket, body: str, channel: str = Channel.
     return message
 
 
-def add_note(*, actor: User, ticket: Ticket, body: str, files: list[UploadLike] | None = None,
-             channel: str = Channel.WEB) -> Message:
+def add_note(
+    *,
+    actor: User,
+    ticket: Ticket,
+    body: str,
+    files: list[UploadLike] | None = None,
+    channel: str = Channel.WEB,
+) -> Message:
     """Add an internal note, visible to agents only."""
     _check_agent(actor, ticket)
     text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
     checked = check_files(files)
     with transaction.atomic():
         ticket = _bump(ticket, None, conditional=False)
-        message = Message.objects.create(ticket=ticket, author=actor, kind=Message.Kind.NOTE, channel=channel,
-                                         body=text, created_at=clock.now())
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.NOTE_ADDED, message=message,
-                     is_public=False)
+        message = Message.objects.create(
+            ticket=ticket,
+            author=actor,
+            kind=Message.Kind.NOTE,
+            channel=channel,
+            body=text,
+            created_at=clock.now(),
+        )
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.NOTE_ADDED,
+            message=message,
+            is_public=False,
+        )
         _store_files(ticket, actor, channel, checked, message=message, is_public=False)
     return message
 
 
-def add_attachments(*, actor: User, ticket: Ticket, files: list[UploadLike], channel: str = Channel.WEB) -> list[Attachment]:
+def add_attachments(
+    *, actor: User, ticket: Ticket, files: list[UploadLike], channel: str = Channel.WEB
+) -> list[Attachment]:
     """Attach files to the ticket itself (not to a message); all are checked before any is stored."""
     _check_visible(actor, ticket)
     if ticket.status == Status.CLOSED:
@@ -225,8 +301,15 @@ def add_attachments(*, actor: User, ticket: Ticket, files: list[UploadLike], cha
         return _store_files(ticket, actor, channel, checked, message=None)
 
 
-def transition_ticket(*, actor: User, ticket: Ticket, status: str, reason: str = "",
-                      channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+def transition_ticket(
+    *,
+    actor: User,
+    ticket: Ticket,
+    status: str,
+    reason: str = "",
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Move the ticket to `status` if the lifecycle and the actor's role allow it. Returning a ticket
     for more information needs the question in `reason`, which the customer is shown."""
     _check_visible(actor, ticket)
@@ -243,7 +326,11 @@ def transition_ticket(*, actor: User, ticket: Ticket, status: str, reason: str =
         )
     if target == Status.WAITING and not reason:
         raise ValidationFailed(_("Say what information you need from the customer."), field="reason")
-    if ticket.status == Status.RESOLVED and target == Status.OPEN and not permissions.can_work_on(actor, ticket):
+    if (
+        ticket.status == Status.RESOLVED
+        and target == Status.OPEN
+        and not permissions.can_work_on(actor, ticket)
+    ):
         _check_reopen_window(ticket)
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, status=target)
@@ -251,8 +338,15 @@ def transition_ticket(*, actor: User, ticket: Ticket, status: str, reason: str =
     return ticket
 
 
-def change_priority(*, actor: User, ticket: Ticket, priority: Priority, reason: str,
-                    channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+def change_priority(
+    *,
+    actor: User,
+    ticket: Ticket,
+    priority: Priority,
+    reason: str,
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Change the priority; the reason is shown to the customer."""
     _check_agent(actor, ticket)
     reason = clean_text(reason, field="reason", max_length=REASON_MAX, required=True)
@@ -261,32 +355,55 @@ def change_priority(*, actor: User, ticket: Ticket, priority: Priority, reason: 
     old = ticket.priority.slug
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, priority=priority)
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.PRIORITY_CHANGED, old=old,
-                     new=priority.slug, reason=reason)
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.PRIORITY_CHANGED,
+            old=old,
+            new=priority.slug,
+            reason=reason,
+        )
     return ticket
 
 
-def assign_ticket(*, actor: User, ticket: Ticket, assignee: User | None, channel: str = Channel.WEB,
-                  expected_version: int | None = None) -> Ticket:
+def assign_ticket(
+    *,
+    actor: User,
+    ticket: Ticket,
+    assignee: User | None,
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Assign to an agent of the ticket's department, or unassign with None."""
     _check_agent(actor, ticket)
     if assignee is not None and not (
         assignee.is_active and permissions.can_work_in_department(assignee, ticket.department_id)
     ):
-        raise ValidationFailed(_("The assignee must be an agent of the ticket's department."), field="assignee")
+        raise ValidationFailed(
+            _("The assignee must be an agent of the ticket's department."), field="assignee"
+        )
     old = ticket.assignee_id
     new = assignee.pk if assignee else None
     if old == new:
         raise ValidationFailed(_("The ticket is already assigned this way."), field="assignee")
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, assignee=assignee)
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ASSIGNED, old=old, new=new,
-                     is_public=False)
+        record_event(
+            ticket=ticket, actor=actor, channel=channel, kind=Kind.ASSIGNED, old=old, new=new, is_public=False
+        )
     return ticket
 
 
-def change_department(*, actor: User, ticket: Ticket, department: Department, reason: str = "",
-                      channel: str = Channel.WEB, expected_version: int | None = None) -> Ticket:
+def change_department(
+    *,
+    actor: User,
+    ticket: Ticket,
+    department: Department,
+    reason: str = "",
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Move the ticket to another department; the assignee is kept only if they work there too."""
     _check_agent(actor, ticket)
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
@@ -295,21 +412,43 @@ def change_department(*, actor: User, ticket: Ticket, department: Department, re
     if not department.is_active:
         raise ValidationFailed(_("This department does not accept tickets."), field="department")
     old = ticket.department.slug
-    keep_assignee = ticket.assignee is not None and permissions.can_work_in_department(ticket.assignee, department.pk)
+    keep_assignee = ticket.assignee is not None and permissions.can_work_in_department(
+        ticket.assignee, department.pk
+    )
     with transaction.atomic():
         changes: dict[str, Any] = {"department": department}
         if ticket.assignee_id and not keep_assignee:
             changes["assignee"] = None
-            record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ASSIGNED, old=ticket.assignee_id,
-                         new=None, is_public=False)
+            record_event(
+                ticket=ticket,
+                actor=actor,
+                channel=channel,
+                kind=Kind.ASSIGNED,
+                old=ticket.assignee_id,
+                new=None,
+                is_public=False,
+            )
         ticket = _bump(ticket, expected_version, **changes)
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.DEPARTMENT_CHANGED, old=old,
-                     new=department.slug, reason=reason)
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.DEPARTMENT_CHANGED,
+            old=old,
+            new=department.slug,
+            reason=reason,
+        )
     return ticket
 
 
-def update_details(*, actor: User, ticket: Ticket, details: dict[str, Any], channel: str = Channel.WEB,
-                   expected_version: int | None = None) -> Ticket:
+def update_details(
+    *,
+    actor: User,
+    ticket: Ticket,
+    details: dict[str, Any],
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Change incident details; records one event listing each field's old and new value."""
     _check_agent(actor, ticket)
     current = {name: getattr(ticket, name) for name in DETAIL_FIELDS}
@@ -319,23 +458,38 @@ def update_details(*, actor: User, ticket: Ticket, details: dict[str, Any], chan
         raise ValidationFailed(_("Nothing to change."), field=next(iter(details), None))
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, **changed)
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.FIELDS_CHANGED,
-                     old={k: _jsonable(current[k]) for k in changed}, new={k: _jsonable(v) for k, v in changed.items()})
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.FIELDS_CHANGED,
+            old={k: _jsonable(current[k]) for k in changed},
+            new={k: _jsonable(v) for k, v in changed.items()},
+        )
     return ticket
 
 
 def set_tags(*, actor: User, ticket: Ticket, tags: list[str], channel: str = Channel.WEB) -> Ticket:
     """Replace the ticket's tags."""
     _check_agent(actor, ticket)
-    names = sorted({clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in tags})
+    names = sorted(
+        {clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in tags}
+    )
     old = sorted(ticket.tags.values_list("name", flat=True))
     if names == old:
         return ticket
     with transaction.atomic():
         ticket = _bump(ticket, None, conditional=False)
         ticket.tags.set(_tags(names))
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.TAGS_CHANGED, old=old, new=names,
-                     is_public=False)
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.TAGS_CHANGED,
+            old=old,
+            new=names,
+            is_public=False,
+        )
     return ticket
 
 
@@ -347,30 +501,48 @@ def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str =
     if source.pk == target.pk:
         raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target")
     with transaction.atomic():
-        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")}
+        locked = {
+            t.pk: t
+            for t in Ticket.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        }
         source, target = locked[source.pk], locked[target.pk]
         if source.merged_into_id or source.status == Status.CLOSED:
-            raise IllegalTransition(_("Ticket %(ref)s is already closed or merged.") % {"ref": source.reference},
-                                    field="source")
+            raise IllegalTransition(
+                _("Ticket %(ref)s is already closed or merged.") % {"ref": source.reference}, field="source"
+            )
         if target.merged_into_id or target.status == Status.CLOSED:
-            raise IllegalTransition(_("Ticket %(ref)s is closed and cannot receive a merge.")
-                                    % {"ref": target.reference}, field="target")
+            raise IllegalTransition(
+                _("Ticket %(ref)s is closed and cannot receive a merge.") % {"ref": target.reference},
+                field="target",
+            )
         moved = list(source.messages.values_list("id", flat=True))
         Message.objects.filter(ticket=source).update(ticket=target)
         Attachment.objects.filter(ticket=source).update(ticket=target)
         now = clock.now()
-        Ticket.objects.filter(pk=source.pk).update(status=Status.CLOSED, merged_into=target, closed_at=now,
-                                                   updated_at=now, version=F("version") + 1)
+        Ticket.objects.filter(pk=source.pk).update(
+            status=Status.CLOSED, merged_into=target, closed_at=now, updated_at=now, version=F("version") + 1
+        )
         Ticket.objects.filter(pk=target.pk).update(updated_at=now, version=F("version") + 1)
-        record_event(ticket=source, actor=actor, channel=channel, kind=Kind.MERGED, old=source.status,
-                     new={"into": target.pk, "status": Status.CLOSED})
-        record_event(ticket=target, actor=actor, channel=channel, kind=Kind.MERGED_FROM,
-                     new={"from": source.pk, "messages": moved})
+        record_event(
+            ticket=source,
+            actor=actor,
+            channel=channel,
+            kind=Kind.MERGED,
+            old=source.status,
+            new={"into": target.pk, "status": Status.CLOSED},
+        )
+        record_event(
+            ticket=target,
+            actor=actor,
+            channel=channel,
+            kind=Kind.MERGED_FROM,
+            new={"from": source.pk, "messages": moved},
+        )
     target.refresh_from_db()
     return target
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# Helpers ------------------------------------------------------------------------------------------------
 
 
 def _check_visible(actor: User, ticket: Ticket) -> None:
@@ -393,7 +565,9 @@ def _check_can_file_for(actor: User, requester: User) -> None:
     raise PermissionDenied(_("You can only file requests for colleagues of your organisation."))
 
 
-def _check_required(department: Department, priority: Priority, details: dict[str, Any], *, has_files: bool) -> None:
+def _check_required(
+    department: Department, priority: Priority, details: dict[str, Any], *, has_files: bool
+) -> None:
     rules = RequiredFields.objects.filter(
         Q(department=department) | Q(department__isnull=True), Q(priority=priority) | Q(priority__isnull=True)
     )
@@ -408,8 +582,9 @@ def _check_required(department: Department, priority: Priority, details: dict[st
                     )
             elif name == "attachment":
                 if not has_files:
-                    raise ValidationFailed(_("Attach at least one file (a screenshot or a log)."),
-                                           field="attachments")
+                    raise ValidationFailed(
+                        _("Attach at least one file (a screenshot or a log)."), field="attachments"
+                    )
             elif not details.get(name):
                 raise ValidationFailed(
                     _("This field is required for a %(priority)s %(department)s ticket.")
@@ -441,9 +616,12 @@ def _status_after_reply(ticket: Ticket, is_agent: bool) -> str | None:
     return None
 
 
-def _bump(ticket: Ticket, expected_version: int | None, *, conditional: bool = True, **changes: Any) -> Ticket:
+def _bump(
+    ticket: Ticket, expected_version: int | None, *, conditional: bool = True, **changes: Any
+) -> Ticket:
     """Apply `changes` and bump the version with one UPDATE. When conditional, the UPDATE only matches
-    the version the caller read, so of two concurrent writers the second gets a conflict, not a lost update."""
+    the version the caller read, so of two concurrent writers the second gets a conflict, not a lost
+    update."""
     changes = {k: v for k, v in changes.items() if v is not None or k in ("assignee",)}
     now = clock.now()
     status = changes.get("status")
@@ -457,8 +635,9 @@ def _bump(ticket: Ticket, expected_version: int | None, *, conditional: bool = T
     if conditional:
         rows = rows.filter(version=expected_version if expected_version is not None else ticket.version)
     if not rows.update(version=F("version") + 1, updated_at=now, **changes):
-        raise Conflict(_("Someone else changed this ticket in the meantime. Reload it and try again."),
-                       field="version")
+        raise Conflict(
+            _("Someone else changed this ticket in the meantime. Reload it and try again."), field="version"
+        )
     old_status = ticket.status
     for name, value in changes.items():
         setattr(ticket, name, value)
@@ -470,26 +649,53 @@ def _bump(ticket: Ticket, expected_version: int | None, *, conditional: bool = T
 
 def _record_status(ticket: Ticket, actor: User, channel: str, new_status: str, reason: str = "") -> None:
     old = getattr(ticket, "_old_status", None)
-    record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.STATUS_CHANGED, old=old, new=new_status,
-                 reason=reason)
+    record_event(
+        ticket=ticket,
+        actor=actor,
+        channel=channel,
+        kind=Kind.STATUS_CHANGED,
+        old=old,
+        new=new_status,
+        reason=reason,
+    )
 
 
-def _store_files(ticket: Ticket, actor: User, channel: str, files: list[CheckedFile], *, message: Message | None,
-                 is_public: bool = True) -> list[Attachment]:
+def _store_files(
+    ticket: Ticket,
+    actor: User,
+    channel: str,
+    files: list[CheckedFile],
+    *,
+    message: Message | None,
+    is_public: bool = True,
+) -> list[Attachment]:
     stored = []
     for checked in files:
-        attachment = Attachment(ticket=ticket, message=message, uploaded_by=actor, filename=checked.filename,
-                                content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-                                created_at=clock.now())
+        attachment = Attachment(
+            ticket=ticket,
+            message=message,
+            uploaded_by=actor,
+            filename=checked.filename,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            created_at=clock.now(),
+        )
         name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
         if attachment.file.storage.exists(name):
             attachment.file.name = name  # identical content is stored once
         else:
             attachment.file.save(checked.sha256, ContentFile(checked.content), save=False)
         attachment.save()
-        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.ATTACHMENT_ADDED,
-                     new={"id": attachment.pk, "filename": checked.filename, "size": checked.size},
-                     message=message, is_public=is_public)
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.ATTACHMENT_ADDED,
+            new={"id": attachment.pk, "filename": checked.filename, "size": checked.size},
+            message=message,
+            is_public=is_public,
+        )
         stored.append(attachment)
     return stored
 
@@ -503,7 +709,8 @@ def clean_choice(value: str | None, choices: Any, field_name: str) -> str:
         return ""
     if value not in choices.values:
         raise ValidationFailed(
-            _("“%(value)s” is not one of: %(choices)s.") % {"value": str(value)[:40], "choices": ", ".join(choices.values)},
+            _("“%(value)s” is not one of: %(choices)s.")
+            % {"value": str(value)[:40], "choices": ", ".join(choices.values)},
             field=field_name,
         )
     return str(value)

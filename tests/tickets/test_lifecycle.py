@@ -12,10 +12,18 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 AGENT_TRANSITIONS = [
-    (Status.NEW, Status.OPEN), (Status.NEW, Status.WAITING), (Status.NEW, Status.RESOLVED),
-    (Status.NEW, Status.CLOSED), (Status.OPEN, Status.WAITING), (Status.OPEN, Status.RESOLVED),
-    (Status.OPEN, Status.CLOSED), (Status.WAITING, Status.OPEN), (Status.WAITING, Status.RESOLVED),
-    (Status.WAITING, Status.CLOSED), (Status.RESOLVED, Status.OPEN), (Status.RESOLVED, Status.CLOSED),
+    (Status.NEW, Status.OPEN),
+    (Status.NEW, Status.WAITING),
+    (Status.NEW, Status.RESOLVED),
+    (Status.NEW, Status.CLOSED),
+    (Status.OPEN, Status.WAITING),
+    (Status.OPEN, Status.RESOLVED),
+    (Status.OPEN, Status.CLOSED),
+    (Status.WAITING, Status.OPEN),
+    (Status.WAITING, Status.RESOLVED),
+    (Status.WAITING, Status.CLOSED),
+    (Status.RESOLVED, Status.OPEN),
+    (Status.RESOLVED, Status.CLOSED),
 ]
 ALL = [s.value for s in Status]
 
@@ -40,8 +48,9 @@ def test_agent_can_make_every_legal_transition(current: str, target: str) -> Non
     assert (event.old, event.new, event.actor_id) == (current, target, agent.pk)
 
 
-@pytest.mark.parametrize(("current", "target"),
-                         [(c, t) for c in ALL for t in ALL if (c, t) not in AGENT_TRANSITIONS])
+@pytest.mark.parametrize(
+    ("current", "target"), [(c, t) for c in ALL for t in ALL if (c, t) not in AGENT_TRANSITIONS]
+)
 def test_illegal_transitions_are_refused_and_change_nothing(current: str, target: str) -> None:
     ticket, agent = _ticket_in(current)
     version = ticket.version
@@ -63,8 +72,9 @@ def test_customer_reply_to_waiting_ticket_reopens_it() -> None:
     customer = f.customer()
     agent = f.agent()
     ticket = f.ticket(customer)
-    ticket = services.transition_ticket(actor=agent, ticket=ticket, status=Status.WAITING,
-                                        reason="Send the error message")
+    ticket = services.transition_ticket(
+        actor=agent, ticket=ticket, status=Status.WAITING, reason="Send the error message"
+    )
     services.add_reply(actor=customer, ticket=ticket, body="Error 42")
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
@@ -137,9 +147,16 @@ def test_priority_change_needs_a_reason_and_records_it() -> None:
     ticket = f.ticket(customer)
     with pytest.raises(ValidationFailed):
         services.change_priority(actor=agent, ticket=ticket, priority=f.priority("high"), reason="  ")
-    services.change_priority(actor=agent, ticket=ticket, priority=f.priority("high"), reason="Production down")
+    services.change_priority(
+        actor=agent, ticket=ticket, priority=f.priority("high"), reason="Production down"
+    )
     event = TimelineEvent.objects.get(ticket=ticket, kind="priority_changed")
-    assert (event.old, event.new, event.reason, event.is_public) == ("medium", "high", "Production down", True)
+    assert (event.old, event.new, event.reason, event.is_public) == (
+        "medium",
+        "high",
+        "Production down",
+        True,
+    )
 
 
 def test_timeline_events_cannot_be_edited_even_with_raw_sql() -> None:

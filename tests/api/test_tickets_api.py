@@ -1,0 +1,397 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot() -> tuple[int, int, int]:
+    return Ticket.objects.count(), TimelineEvent.objects.count(), Message.objects.count()
+
+
+def test_customer_opens_ticket_through_api(api_as: Any) -> None:
+    customer = f.customer()
+    response = api_as(customer).post(
+        "/tickets",
+        {"subject": "VPN down", "description": "No tunnel", "department": "technical", "priority": "high"},
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["subject"] == "VPN down" and body["status"] == "new" and body["channel"] == "api"
+    assert body["reference"] == f"TS-{body['id']}"
+    assert body["requester"]["id"] == customer.pk and body["priority"] == "high"
+    assert [e["kind"] for e in body["timeline"]] == ["created"]
+
+
+def test_customer_files_on_behalf_of_colleague_but_not_of_stranger(api_as: Any) -> None:
+    org = f.organisation("Colleagues Inc")
+    me, colleague, stranger = f.customer(org=org), f.customer(org=org), f.customer()
+    api = api_as(me)
+    ok = api.post(
+        "/tickets",
+        {"subject": "For Anna", "description": "x", "department": "billing", "requester_id": colleague.pk},
+    )
+    assert ok.status_code == 201
+    assert ok.json()["requester"]["id"] == colleague.pk and ok.json()["submitted_by"]["id"] == me.pk
+    refused = api.post(
+        "/tickets",
+        {
+            "subject": "For a stranger",
+            "description": "x",
+            "department": "billing",
+            "requester_id": stranger.pk,
+        },
+    )
+    assert refused.status_code == 404  # a contact outside my organisation does not exist for me
+
+
+def test_agent_logs_phone_call_for_contact(api_as: Any) -> None:
+    agent = f.agent()
+    contact = f.customer()
+    response = api_as(agent).post(
+        "/tickets",
+        {
+            "subject": "Called about DNS",
+            "description": "Per phone",
+            "department": "technical",
+            "requester_id": contact.pk,
+            "channel": "phone",
+        },
+    )
+    assert response.status_code == 201
+    ticket = Ticket.objects.get(pk=response.json()["id"])
+    assert (ticket.channel, ticket.requester_id, ticket.submitted_by_id) == ("phone", contact.pk, agent.pk)
+    contact_view = api_as(contact).get(f"/tickets/{ticket.pk}")
+    assert contact_view.status_code == 200
+
+
+def test_customer_cannot_pick_channel(api_as: Any) -> None:
+    response = api_as(f.customer()).post(
+        "/tickets", {"subject": "s", "description": "d", "department": "technical", "channel": "phone"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "channel"
+
+
+def test_customer_fetching_another_customers_ticket_gets_404(api_as: Any) -> None:
+    ticket = f.ticket(f.customer())
+    response = api_as(f.customer()).get(f"/tickets/{ticket.pk}")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+def test_agent_outside_department_gets_404(api_as: Any) -> None:
+    ticket = f.ticket(f.customer(), dept="technical")
+    billing_agent = f.agent("billing")
+    api = api_as(billing_agent)
+    assert api.get(f"/tickets/{ticket.pk}").status_code == 404
+    assert api.post(f"/tickets/{ticket.pk}/notes", {"body": "sneaky"}).status_code == 404
+    assert ticket.pk not in [t["id"] for t in api.get("/tickets").json()["items"]]
+
+
+def test_organisation_manager_sees_colleagues_tickets(api_as: Any) -> None:
+    org = f.organisation("Managed")
+    manager, member, outsider = f.customer(org=org, manager=True), f.customer(org=org), f.customer()
+    theirs = f.ticket(member)
+    other = f.ticket(outsider)
+    ids = [t["id"] for t in api_as(manager).get("/tickets").json()["items"]]
+    assert theirs.pk in ids and other.pk not in ids
+    assert (
+        api_as(f.customer(org=org)).get(f"/tickets/{theirs.pk}").status_code == 404
+    )  # plain member does not
+
+
+def test_customer_never_sees_internal_notes(api_as: Any) -> None:
+    customer, agent = f.customer(), f.agent()
+    ticket = f.ticket(customer)
+    assert (
+        api_as(agent).post(f"/tickets/{ticket.pk}/notes", {"body": "VIP, handle with care"}).status_code
+        == 201
+    )
+    assert api_as(agent).post(f"/tickets/{ticket.pk}/replies", {"body": "On it"}).status_code == 201
+    seen = api_as(customer).get(f"/tickets/{ticket.pk}").json()
+    assert [m["body"] for m in seen["messages"]] == ["On it"]
+    assert "note_added" not in [e["kind"] for e in seen["timeline"]]
+    agent_view = api_as(agent).get(f"/tickets/{ticket.pk}").json()
+    assert [m["kind"] for m in agent_view["messages"]] == ["note", "reply"]
+
+
+def test_customer_cannot_assign_or_change_priority(api_as: Any) -> None:
+    customer, agent = f.customer(), f.agent()
+    other_agent = f.agent()
+    ticket = f.ticket(customer)
+    before = (ticket.assignee_id, ticket.priority_id, ticket.version)
+    api = api_as(customer)
+    target = other_agent if ticket.assignee_id == agent.pk else agent
+    assert api.post(f"/tickets/{ticket.pk}/assignee", {"assignee_id": target.pk}).status_code == 403
+    assert (
+        api.post(f"/tickets/{ticket.pk}/priority", {"priority": "critical", "reason": "!!"}).status_code
+        == 403
+    )
+    ticket.refresh_from_db()
+    assert (ticket.assignee_id, ticket.priority_id, ticket.version) == before
+
+
+def test_agent_full_workflow_through_api(api_as: Any) -> None:
+    customer, agent, colleague = f.customer(), f.agent(), f.agent()
+    ticket = f.ticket(customer)
+    assert ticket.assignee_id in (agent.pk, colleague.pk)  # routed on creation
+    other = colleague if ticket.assignee_id == agent.pk else agent
+    api = api_as(agent)
+    assigned = api.post(f"/tickets/{ticket.pk}/assignee", {"assignee_id": other.pk})
+    assert assigned.json()["assignee"]["id"] == other.pk
+    changed = api.post(f"/tickets/{ticket.pk}/priority", {"priority": "high", "reason": "Several users"})
+    assert changed.status_code == 200 and changed.json()["priority"] == "high"
+    waiting = api.post(f"/tickets/{ticket.pk}/status", {"status": "waiting", "reason": "Which server?"})
+    assert waiting.json()["status"] == "waiting"
+    assert api_as(customer).post(f"/tickets/{ticket.pk}/replies", {"body": "web-3"}).status_code == 201
+    assert api.get(f"/tickets/{ticket.pk}").json()["status"] == "open"
+    assert api.put(f"/tickets/{ticket.pk}/tags", {"tags": ["vpn", "network"]}).json()["tags"] == [
+        "network",
+        "vpn",
+    ]
+    details = api.patch(
+        f"/tickets/{ticket.pk}/details", {"server_ip": "2001:db8::1", "frequency": "constant"}
+    )
+    assert details.json()["details"]["server_ip"] == "2001:db8::1"
+    resolved = api.post(f"/tickets/{ticket.pk}/status", {"status": "resolved"})
+    assert resolved.json()["status"] == "resolved"
+    kinds = [e["kind"] for e in api.get(f"/tickets/{ticket.pk}").json()["timeline"]]
+    assert kinds == [
+        "created",
+        "assigned",  # routing
+        "assigned",
+        "priority_changed",
+        "status_changed",
+        "replied",
+        "status_changed",
+        "tags_changed",
+        "fields_changed",
+        "status_changed",
+    ]
+
+
+def test_illegal_transition_is_409_problem(api_as: Any) -> None:
+    ticket = f.ticket(f.customer())
+    response = api_as(f.agent()).post(f"/tickets/{ticket.pk}/status", {"status": "new"})
+    assert response.status_code == 409
+    problem = response.json()
+    assert problem["type"] == "urn:tessera:problem:illegal_transition"
+    assert problem["errors"][0]["field"] == "status"
+
+
+def test_department_move_drops_assignee_who_does_not_work_there(api_as: Any) -> None:
+    agent = f.agent("technical")
+    ticket = f.ticket(f.customer())
+    api = api_as(f.admin())
+    api.post(f"/tickets/{ticket.pk}/assignee", {"assignee_id": agent.pk})
+    moved = api.post(
+        f"/tickets/{ticket.pk}/department", {"department": "billing", "reason": "Invoice question"}
+    )
+    assert moved.status_code == 200
+    assert moved.json()["department"]["slug"] == "billing" and moved.json()["assignee"] is None
+    assert api_as(agent).get(f"/tickets/{ticket.pk}").status_code == 404
+
+
+def test_list_filters_and_cursor_pagination(api_as: Any) -> None:
+    customer = f.customer()
+    agent = f.agent("technical")
+    created = [f.ticket(customer).pk for _ in range(7)]
+    f.ticket(customer, dept="billing")
+    api = api_as(agent)
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"department": "technical", "status": "new", "limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        page = api.get("/tickets", **params).json()
+        seen += [t["id"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(created, reverse=True)
+    assert api.get("/tickets", cursor="not-a-cursor").status_code == 422
+
+
+def test_merge_moves_conversation_and_closes_source(api_as: Any) -> None:
+    customer, agent = f.customer(), f.agent()
+    source, target = f.ticket(customer, subject="dup"), f.ticket(customer, subject="main")
+    api_as(customer).post(f"/tickets/{source.pk}/replies", {"body": "more info"})
+    merged = api_as(agent).post(f"/tickets/{source.pk}/merge", {"target_id": target.pk})
+    assert merged.status_code == 200 and merged.json()["id"] == target.pk
+    source.refresh_from_db()
+    assert source.status == Status.CLOSED and source.merged_into_id == target.pk
+    assert [m.body for m in target.messages.all()] == ["more info"]
+    assert TimelineEvent.objects.filter(ticket=source, kind="merged").exists()
+    assert TimelineEvent.objects.filter(ticket=target, kind="merged_from").exists()
+    again = api_as(agent).post(f"/tickets/{source.pk}/merge", {"target_id": target.pk})
+    assert again.status_code == 409
+    itself = api_as(agent).post(f"/tickets/{target.pk}/merge", {"target_id": target.pk})
+    assert itself.status_code == 422
+
+
+def test_stale_version_gets_409_and_changes_nothing(api_as: Any) -> None:
+    ticket = f.ticket(f.customer())
+    api = api_as(f.agent())
+    first = api.post(f"/tickets/{ticket.pk}/priority", {"priority": "high", "reason": "r", "version": 1})
+    assert first.status_code == 200 and first.json()["version"] == 2
+    stale = api.post(f"/tickets/{ticket.pk}/status", {"status": "resolved", "version": 1})
+    assert stale.status_code == 409
+    assert stale.json()["type"] == "urn:tessera:problem:conflict"
+    assert Ticket.objects.get(pk=ticket.pk).status == "new"
+
+
+def test_openapi_document_is_served_and_valid(api_as: Any) -> None:
+    from openapi_spec_validator import validate
+
+    response = api_as(None).get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    assert "/api/v1/tickets" in document["paths"]
+
+
+def test_requests_without_valid_token_are_401(api_as: Any) -> None:
+    from tests.conftest import Api
+
+    assert Api(None).get("/tickets").status_code == 401
+    bad = Api("tsr_abc_def").get("/tickets")
+    assert bad.status_code == 401 and bad["WWW-Authenticate"] == "Bearer"
+
+
+def test_revoked_token_stops_working(api_as: Any) -> None:
+    from tests.conftest import Api
+
+    user = f.customer()
+    api = api_as(user)
+    created = api.post("/tokens", {"name": "script"})
+    assert created.status_code == 201
+    second = Api(created.json()["token"])
+    assert second.get("/tickets").status_code == 200
+    assert api.delete(f"/tokens/{created.json()['id']}").status_code == 200
+    assert second.get("/tickets").status_code == 401
+    from tessera.accounts.models import ApiToken
+
+    assert created.json()["token"].split("_")[2] not in ApiToken.objects.get(pk=created.json()["id"]).key_hash
+
+
+def _bad_bodies() -> list[tuple[str, Any]]:
+    return [
+        ("malformed json", '{"subject": "x", '),
+        ("wrong type", json.dumps({"subject": 12, "description": "d", "department": "technical"})),
+        (
+            "unknown field",
+            json.dumps({"subject": "s", "description": "d", "department": "technical", "evil": 1}),
+        ),
+        (
+            "huge subject",
+            json.dumps({"subject": "x" * 10_000_000, "description": "d", "department": "technical"}),
+        ),
+        ("null byte", json.dumps({"subject": "a\x00b", "description": "d", "department": "technical"})),
+        (
+            "bad tz",
+            json.dumps(
+                {
+                    "subject": "s",
+                    "description": "d",
+                    "department": "technical",
+                    "details": {"problem_started_tz": "Mars/Olympus"},
+                }
+            ),
+        ),
+        (
+            "naive time",
+            json.dumps(
+                {
+                    "subject": "s",
+                    "description": "d",
+                    "department": "technical",
+                    "details": {"problem_started_at": "2026-11-20T10:00:00"},
+                }
+            ),
+        ),
+        (
+            "bad ip",
+            json.dumps(
+                {
+                    "subject": "s",
+                    "description": "d",
+                    "department": "technical",
+                    "details": {"server_ip": "999.1.1.1"},
+                }
+            ),
+        ),
+        ("unknown department", json.dumps({"subject": "s", "description": "d", "department": "nope"})),
+        (
+            "unknown priority",
+            json.dumps(
+                {"subject": "s", "description": "d", "department": "technical", "priority": "urgent!!"}
+            ),
+        ),
+        (
+            "multi-line subject",
+            json.dumps({"subject": "a\nb", "description": "d", "department": "technical"}),
+        ),
+        ("empty subject", json.dumps({"subject": "  ", "description": "d", "department": "technical"})),
+        ("not an object", json.dumps([1, 2, 3])),
+    ]
+
+
+@pytest.mark.parametrize(("case", "raw"), _bad_bodies(), ids=[c for c, _ in _bad_bodies()])
+def test_bad_input_gets_4xx_problem_and_changes_nothing(api_as: Any, case: str, raw: Any) -> None:
+    api = api_as(f.customer())
+    before = _snapshot()
+    response = api.post("/tickets", raw=raw)
+    assert 400 <= response.status_code < 500, (case, response.status_code, response.content[:200])
+    assert response["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["detail"] and problem["status"] == response.status_code
+    assert _snapshot() == before
+
+
+def test_critical_technical_ticket_requires_incident_details(api_as: Any) -> None:
+    api = api_as(f.customer())
+    base = {
+        "subject": "Server down",
+        "description": "All sites down",
+        "department": "technical",
+        "priority": "critical",
+    }
+    missing = api.post("/tickets", base)
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "affected_service"
+    partial = api.post(
+        "/tickets",
+        {
+            **base,
+            "details": {
+                "affected_service": "VPS",
+                "problem_started_at": "2026-11-20T08:00:00+01:00",
+                "problem_started_tz": "Europe/Rome",
+            },
+        },
+    )
+    assert partial.status_code == 422 and partial.json()["errors"][0]["field"] == "server_ip"
+    complete = api.post(
+        "/tickets",
+        {
+            **base,
+            "details": {
+                "affected_service": "VPS",
+                "order_number": "ORD-77",
+                "problem_started_at": "2026-11-20T08:00:00+01:00",
+                "problem_started_tz": "Europe/Rome",
+            },
+        },
+    )
+    assert complete.status_code == 201
+    assert complete.json()["details"]["problem_started_tz"] == "Europe/Rome"
+    # A Critical billing ticket has no such rule.
+    assert api.post("/tickets", {**base, "department": "billing"}).status_code == 201
