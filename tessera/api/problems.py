@@ -61,8 +61,8 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         errors = [_pydantic_error(error) for error in exc.errors]
-        first = errors[0] if errors else {"field": None, "message": ""}
-        detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+        first = errors[0] if errors else {"field": None, "message": "Invalid request."}
+        detail = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
         return problem(request, status=422, code="validation_failed", detail=detail, errors=errors)
 
     @api.exception_handler(AuthenticationError)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from typing import Protocol
 
 import puremagic
 from django.conf import settings
+from django.core.files import File
 from django.utils.translation import gettext as _
 
 from tessera.core.errors import ValidationFailed
@@ -66,14 +66,6 @@ TEXT_EXTENSIONS = {
 _MARKUP_MARKERS = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body", b"<head")
 
 
-class UploadLike(Protocol):
-    name: str | None
-    size: int | None
-
-    def read(self, size: int = ...) -> bytes: ...
-    def seek(self, offset: int, whence: int = ...) -> int: ...
-
-
 @dataclass(frozen=True)
 class CheckedFile:
     filename: str
@@ -86,7 +78,7 @@ class CheckedFile:
         return len(self.content)
 
 
-def check_files(files: list[UploadLike] | None) -> list[CheckedFile]:
+def check_files(files: list[File[bytes]] | None) -> list[CheckedFile]:
     """Read and check every file before anything is saved, so one bad file refuses the whole request."""
     files = files or []
     if len(files) > settings.TESSERA_MAX_ATTACHMENTS:
@@ -98,7 +90,7 @@ def check_files(files: list[UploadLike] | None) -> list[CheckedFile]:
     return [check_file(upload) for upload in files]
 
 
-def check_file(upload: UploadLike) -> CheckedFile:
+def check_file(upload: File[bytes]) -> CheckedFile:
     filename = os.path.basename((upload.name or "attachment").replace("\\", "/"))[:255] or "attachment"
     limit = settings.TESSERA_MAX_ATTACHMENT_BYTES
     if upload.size is not None and upload.size > limit:

@@ -29,6 +29,6 @@ def pick_agent(department: Department, language: str) -> User | None:
     speakers = [m for m in memberships if language in (m.agent.languages_spoken or [])]
     candidates = speakers or memberships
     never = clock.now().replace(year=1970)
-    chosen = min(candidates, key=lambda m: (m.open_count, m.last_assigned_at or never, m.agent_id))  # type: ignore[attr-defined]
+    chosen = min(candidates, key=lambda m: (m.open_count, m.last_assigned_at or never, m.agent_id))
     Membership.objects.filter(pk=chosen.pk).update(last_assigned_at=clock.now())
     return chosen.agent

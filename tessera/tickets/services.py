@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -18,7 +19,7 @@ from tessera.core import clock
 from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
 from tessera.tickets import permissions
-from tessera.tickets.attachments import CheckedFile, UploadLike, check_files
+from tessera.tickets.attachments import CheckedFile, check_files
 from tessera.tickets.events import Kind, record_event
 from tessera.tickets.models import (
     Attachment,
@@ -142,7 +143,7 @@ class NewTicket:
     details: IncidentDetails = field(default_factory=IncidentDetails)
     tags: list[str] = field(default_factory=list)
     cc: list[User] = field(default_factory=list)
-    files: list[UploadLike] = field(default_factory=list)
+    files: list[File[bytes]] = field(default_factory=list)
 
 
 def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
@@ -224,7 +225,7 @@ def add_reply(
     ticket: Ticket,
     body: str,
     channel: str = Channel.WEB,
-    files: list[UploadLike] | None = None,
+    files: list[File[bytes]] | None = None,
     expected_version: int | None = None,
 ) -> Message:
     """Add a public reply. A customer's reply resumes a ticket waiting on them and reopens a resolved
@@ -257,7 +258,7 @@ def add_note(
     actor: User,
     ticket: Ticket,
     body: str,
-    files: list[UploadLike] | None = None,
+    files: list[File[bytes]] | None = None,
     channel: str = Channel.WEB,
 ) -> Message:
     """Add an internal note, visible to agents only."""
@@ -287,7 +288,7 @@ def add_note(
 
 
 def add_attachments(
-    *, actor: User, ticket: Ticket, files: list[UploadLike], channel: str = Channel.WEB
+    *, actor: User, ticket: Ticket, files: list[File[bytes]], channel: str = Channel.WEB
 ) -> list[Attachment]:
     """Attach files to the ticket itself (not to a message); all are checked before any is stored."""
     _check_visible(actor, ticket)
