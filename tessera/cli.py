@@ -55,8 +55,11 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
     from tessera.core.worker import TaskWorker
 
+    call_command("check")
     worker = TaskWorker(interval=args.interval)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -77,6 +80,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from tessera.core.worker import TaskWorker
 
+    call_command("check")  # refuses insecure production settings before anything starts
     cmd_migrate(argparse.Namespace(verbosity=0))
     if args.demo:
         cmd_demo(args)

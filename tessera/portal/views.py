@@ -9,5 +9,5 @@ from tessera.tickets.queries import visible_tickets
 def home(request: HttpRequest) -> HttpResponse:
     tickets = []
     if request.user.is_authenticated:
-        tickets = list(visible_tickets(request.user).select_related("priority", "department")[:20])  # type: ignore[arg-type]
+        tickets = list(visible_tickets(request.user).select_related("priority", "department")[:20])
     return render(request, "portal/home.html", {"tickets": tickets})

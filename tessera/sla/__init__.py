@@ -1,0 +1,1 @@
+"""SLA policies, business calendars and due-date computation."""
