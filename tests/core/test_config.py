@@ -34,7 +34,7 @@ def test_production_with_debug_and_default_key_is_refused(settings: Any) -> None
 def test_serve_refuses_to_start_in_production_with_insecure_settings(tmp_path: Path) -> None:
     env = {**os.environ, "TESSERA_PRODUCTION": "true", "TESSERA_DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+    result = subprocess.run(
         [sys.executable, "-m", "tessera", "serve", "--port", "18999"],
         env=env,
         capture_output=True,

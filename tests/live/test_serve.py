@@ -27,7 +27,7 @@ def _free_port() -> int:
 def _get(url: str, token: str | None = None) -> tuple[int, dict[str, object]]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -37,7 +37,7 @@ def test_one_command_runs_everything_on_the_embedded_default(tmp_path: Path) -> 
     port = _free_port()
     env = {**os.environ, "TESSERA_DATA_DIR": str(tmp_path), "TESSERA_SERVE_WORKERS": "1"}
     env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "tessera", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
@@ -58,23 +58,29 @@ def test_one_command_runs_everything_on_the_embedded_default(tmp_path: Path) -> 
         assert status == 200, body
         assert body["worker"]["status"] == "ok"  # type: ignore[index]
         assert (tmp_path / "tessera.sqlite3").exists()
-        token = subprocess.run(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "tessera",
-                "manage",
-                "shell",
-                "-c",
-                "from tessera.accounts.models import User; from tessera.accounts.services import issue_api_token;"
-                "print(issue_api_token(actor=User.objects.get(email='customer@example.com'), name='t')[1])",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout.strip().splitlines()[-1]
+        token = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "tessera",
+                    "manage",
+                    "shell",
+                    "-c",
+                    "from tessera.accounts.models import User; "
+                    "from tessera.accounts.services import issue_api_token;"
+                    "u = User.objects.get(email='customer@example.com');"
+                    "print(issue_api_token(actor=u, name='t')[1])",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         status, page = _get(f"http://127.0.0.1:{port}/api/v1/tickets", token)
         assert status == 200
         assert {t["subject"] for t in page["items"]} >= {"Cannot reach my VPS over SSH"}  # type: ignore[union-attr]
