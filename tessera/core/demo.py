@@ -65,6 +65,7 @@ def load_demo() -> bool:
             DEMO_PASSWORD,
             full_name=name,
             role=role,
+            is_superuser=role == User.Role.ADMIN,
             is_verified=True,
             time_zone="Europe/Rome",
             organisation=acme if role == User.Role.CUSTOMER else None,

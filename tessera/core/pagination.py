@@ -40,15 +40,12 @@ def paginate[M: Model](
     ordering: tuple[str, ...],
     cursor: str | None,
     limit: int,
-    converters: tuple[Any, ...] | None = None,
 ) -> Page[M]:
     """Return one page ordered by `ordering` (fields prefixed with '-' for descending; the last must be
     unique), starting after the row the cursor names."""
     queryset = queryset.order_by(*ordering)
     if cursor:
         values = decode_cursor(cursor, len(ordering))
-        if converters:
-            values = [convert(value) for convert, value in zip(converters, values, strict=True)]
         queryset = queryset.filter(_after(ordering, values))
     rows = list(queryset[: limit + 1])
     next_cursor = None

@@ -81,6 +81,7 @@ class TicketOut(Schema):
     submitted_by: PersonOut
     assignee: PersonOut | None
     tags: list[str]
+    cc: list[int]
     details: dict[str, Any]
     merged_into: int | None
     created_at: datetime
@@ -177,6 +178,10 @@ class TagsIn(StrictSchema):
     tags: list[str] = Field(max_length=50)
 
 
+class CcIn(StrictSchema):
+    contact_ids: list[int] = Field(max_length=50)
+
+
 class MergeIn(StrictSchema):
     target_id: int
 
@@ -207,6 +212,7 @@ def ticket_out(ticket: Ticket, tags: list[str] | None = None) -> dict[str, Any]:
         "submitted_by": _person(ticket.submitted_by),
         "assignee": _person(ticket.assignee),
         "tags": tags if tags is not None else [t.name for t in ticket.tags.all()],
+        "cc": [contact.pk for contact in ticket.cc.all()],
         "details": {name: getattr(ticket, name) for name in services.DETAIL_FIELDS},
         "merged_into": ticket.merged_into_id,
         "created_at": ticket.created_at,
@@ -303,8 +309,10 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
     user = _user(request)
-    tickets = queries.visible_tickets(user).select_related(
-        "requester", "submitted_by", "department", "priority", "assignee"
+    tickets = (
+        queries.visible_tickets(user)
+        .select_related("requester", "submitted_by", "department", "priority", "assignee")
+        .prefetch_related("cc")
     )
     if filters.department:
         tickets = tickets.filter(department=get_department_for(user, filters.department))
@@ -474,6 +482,14 @@ def put_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> dict[str,
     user = _user(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return ticket_out(services.set_tags(actor=user, ticket=ticket, tags=payload.tags, channel=Channel.API))
+
+
+@router.put("/tickets/{ticket_id}/cc", response=TicketOut, summary="Replace the CC contacts")
+def put_cc(request: HttpRequest, ticket_id: int, payload: CcIn) -> dict[str, Any]:
+    user = _user(request)
+    ticket = queries.get_ticket_for(user, ticket_id)
+    contacts = [get_contact_for(user, pk) for pk in payload.contact_ids]
+    return ticket_out(services.set_cc(actor=user, ticket=ticket, contacts=contacts, channel=Channel.API))
 
 
 @router.post("/tickets/{ticket_id}/merge", response=TicketOut, summary="Merge this ticket into another")

@@ -494,6 +494,25 @@ def set_tags(*, actor: User, ticket: Ticket, tags: list[str], channel: str = Cha
     return ticket
 
 
+def set_cc(*, actor: User, ticket: Ticket, contacts: list[User], channel: str = Channel.WEB) -> Ticket:
+    """Replace the CC contacts (agents, or the requester for their own ticket); they see the ticket and its
+    public replies."""
+    _check_visible(actor, ticket)
+    if not (permissions.can_work_on(actor, ticket) or actor.pk == ticket.requester_id):
+        raise PermissionDenied(_("Only the requester or an agent can change who is copied."))
+    if any(contact.is_agent for contact in contacts):
+        raise ValidationFailed(_("Only customer contacts can be copied on a ticket."), field="cc")
+    old = sorted(ticket.cc.values_list("id", flat=True))
+    new = sorted({contact.pk for contact in contacts})
+    if old == new:
+        return ticket
+    with transaction.atomic():
+        ticket = _bump(ticket, None, conditional=False)
+        ticket.cc.set(new)
+        record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.CC_CHANGED, old=old, new=new)
+    return ticket
+
+
 def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str = Channel.WEB) -> Ticket:
     """Merge `source` into `target`: its messages and attachments move, it is closed with a pointer to the
     target, and both timelines record the merge. Both tickets are locked, in id order, against races."""

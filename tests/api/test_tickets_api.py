@@ -395,3 +395,31 @@ def test_critical_technical_ticket_requires_incident_details(api_as: Any) -> Non
     assert complete.json()["details"]["problem_started_tz"] == "Europe/Rome"
     # A Critical billing ticket has no such rule.
     assert api.post("/tickets", {**base, "department": "billing"}).status_code == 201
+
+
+def test_requester_copies_a_colleague_who_then_sees_the_ticket(api_as: Any) -> None:
+    org = f.organisation("Copy Corp")
+    requester, colleague = f.customer(org=org), f.customer(org=org)
+    ticket = f.ticket(requester)
+    assert api_as(colleague).get(f"/tickets/{ticket.pk}").status_code == 404
+    response = api_as(requester).put(f"/tickets/{ticket.pk}/cc", {"contact_ids": [colleague.pk]})
+    assert response.status_code == 200 and response.json()["cc"] == [colleague.pk]
+    assert api_as(colleague).get(f"/tickets/{ticket.pk}").status_code == 200
+    assert api_as(colleague).put(f"/tickets/{ticket.pk}/cc", {"contact_ids": []}).status_code == 403
+    assert TimelineEvent.objects.filter(ticket=ticket, kind="cc_changed").count() == 1
+
+
+def test_listing_a_queue_costs_the_same_queries_for_3_or_30_tickets(
+    api_as: Any, django_assert_max_num_queries: Any
+) -> None:
+    agent = f.agent()
+    api = api_as(agent)
+    customer = f.customer()
+    for _ in range(3):
+        f.ticket(customer)
+    with django_assert_max_num_queries(6) as few:
+        assert len(api.get("/tickets", limit=50).json()["items"]) == 3
+    for _ in range(27):
+        f.ticket(customer)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api.get("/tickets", limit=50).json()["items"]) == 30

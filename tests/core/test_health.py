@@ -25,3 +25,37 @@ def test_health_is_ok_with_a_recent_heartbeat_and_stale_with_an_old_one() -> Non
     assert response.status_code == 200 and response.json()["worker"]["workers"] == 1
     WorkerHeartbeat.objects.filter(pk=beat.pk).update(last_seen=now - timedelta(minutes=5))
     assert Client().get("/health").status_code == 503
+
+
+def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None:
+    from tessera.core.demo import load_demo
+    from tests import factories as f
+
+    load_demo()
+    client = Client()
+    assert client.login(email="admin@tessera.localhost", password="tessera-demo")
+    for path in (
+        "/admin/",
+        "/admin/tickets/ticket/",
+        "/admin/accounts/department/1/change/",
+        "/admin/tickets/requiredfields/",
+        "/admin/accounts/user/",
+    ):
+        assert client.get(path).status_code == 200, path
+    agent_client = Client()
+    agent_client.force_login(f.agent())
+    assert agent_client.get("/admin/").status_code == 302  # to the admin login: agents are not staff
+
+
+def test_home_shows_times_in_the_users_time_zone_with_its_name() -> None:
+    from tests import factories as f
+
+    customer = f.customer()
+    customer.time_zone = "Europe/Warsaw"
+    customer.save()
+    ticket = f.ticket(customer, subject="<script>alert('x')</script>")
+    client = Client()
+    client.force_login(customer)
+    page = client.get("/").content.decode()
+    assert "Europe/Warsaw" in page and ticket.reference in page
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
