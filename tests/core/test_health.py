@@ -28,6 +28,7 @@ def test_health_is_ok_with_a_recent_heartbeat_and_stale_with_an_old_one() -> Non
 
 
 def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None:
+    from tessera.accounts.models import Department
     from tessera.core.demo import load_demo
     from tests import factories as f
 
@@ -37,7 +38,7 @@ def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None
     for path in (
         "/admin/",
         "/admin/tickets/ticket/",
-        "/admin/accounts/department/1/change/",
+        f"/admin/accounts/department/{Department.objects.get(slug='technical').pk}/change/",
         "/admin/tickets/requiredfields/",
         "/admin/accounts/user/",
     ):
