@@ -15,3 +15,15 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class ScheduledRun(models.Model):
+    """When each periodic job is next due. Workers claim a run with a conditional UPDATE of `next_run_at`,
+    so with many workers on many hosts each run is enqueued exactly once."""
+
+    name = models.CharField(max_length=100, unique=True)
+    next_run_at = models.DateTimeField()
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -13,6 +13,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 
 from tessera.core import clock
 from tessera.core.models import WorkerHeartbeat
+from tessera.core.schedule import enqueue_due_jobs
 
 logger = logging.getLogger("tessera.worker")
 HEARTBEAT_SECONDS = 5
@@ -49,6 +50,7 @@ class TaskWorker:
         self._stopped.set()
 
     def _heartbeat(self) -> None:
+        """Every few seconds: say we are alive, and enqueue the periodic jobs that are due."""
         started = clock.now()
         while not self._stopped.is_set():
             try:
@@ -61,6 +63,7 @@ class TaskWorker:
                         "last_seen": clock.now(),
                     },
                 )
+                enqueue_due_jobs()
             except Exception:  # a locked or restarting database must not kill the heartbeat
                 logger.warning("heartbeat failed", exc_info=True)
             finally:
