@@ -34,8 +34,45 @@ def _fast_tests(settings: Any) -> None:
     cache.clear()  # rate-limit counters must not leak between tests
 
 
+class OpenApiContract:
+    """Checks every successful JSON response against the schema the OpenAPI document promises for it."""
+
+    _document: dict[str, Any] | None = None
+
+    @classmethod
+    def check(cls, method: str, path: str, response: Any) -> None:
+        if not (200 <= response.status_code < 300) or response.get("Content-Type") != "application/json":
+            return
+        import re
+
+        from jsonschema import Draft202012Validator
+
+        if cls._document is None:
+            from tessera.api.urls import api
+
+            cls._document = api.get_openapi_schema()
+        document = cls._document
+        route = path.split("?")[0]
+        if route.endswith("/openapi.json"):
+            return
+        for template, operations in document["paths"].items():
+            pattern = "^" + re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)) + "$"
+            if re.match(pattern, route) and method in operations:
+                spec = operations[method]["responses"].get(str(response.status_code))
+                assert spec is not None, (
+                    f"{method.upper()} {template}: {response.status_code} is not documented"
+                )
+                schema = spec["content"]["application/json"]["schema"]
+                Draft202012Validator({**schema, "components": document["components"]}).validate(
+                    response.json()
+                )
+                return
+        raise AssertionError(f"{method.upper()} {route} is not in the OpenAPI document")
+
+
 class Api:
-    """A JSON client for /api/v1 with a bearer token (or none)."""
+    """A JSON client for /api/v1 with a bearer token (or none); successful responses are checked against
+    the OpenAPI document."""
 
     def __init__(self, token: str | None) -> None:
         self.client = Client()
@@ -51,10 +88,14 @@ class Api:
             extra["data"] = data
             extra["content_type"] = "application/json"
         extra.update(kwargs)
-        return func(f"/api/v1{path}", **extra)
+        response = func(f"/api/v1{path}", **extra)
+        OpenApiContract.check(method, f"/api/v1{path}", response)
+        return response
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+        response = self.client.get(f"/api/v1{path}", params, headers=self.headers)
+        OpenApiContract.check("get", f"/api/v1{path}", response)
+        return response
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
         return self._call("post", path, body, **kwargs)
@@ -66,13 +107,17 @@ class Api:
         return self._call("put", path, body, **kwargs)
 
     def delete(self, path: str) -> Any:
-        return self.client.delete(f"/api/v1{path}", headers=self.headers)
+        response = self.client.delete(f"/api/v1{path}", headers=self.headers)
+        OpenApiContract.check("delete", f"/api/v1{path}", response)
+        return response
 
     def upload(self, path: str, files: list[tuple[str, bytes]]) -> Any:
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         uploads = [SimpleUploadedFile(name, content) for name, content in files]
-        return self.client.post(f"/api/v1{path}", {"files": uploads}, headers=self.headers)
+        response = self.client.post(f"/api/v1{path}", {"files": uploads}, headers=self.headers)
+        OpenApiContract.check("post", f"/api/v1{path}", response)
+        return response
 
 
 @pytest.fixture
