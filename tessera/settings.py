@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "tessera.core",
     "tessera.accounts",
     "tessera.tickets",
+    "tessera.sla",
     "tessera.portal",
 ]
 

@@ -7,6 +7,7 @@ from ninja.throttling import AuthRateThrottle
 from tessera.accounts.api import router as accounts_router
 from tessera.api import problems
 from tessera.api.auth import SessionAuth, TokenAuth
+from tessera.sla.api import router as sla_router
 from tessera.tickets.api import router as tickets_router
 
 api = NinjaAPI(
@@ -21,3 +22,4 @@ api = NinjaAPI(
 problems.install(api)
 api.add_router("", tickets_router)
 api.add_router("", accounts_router)
+api.add_router("", sla_router)

@@ -47,6 +47,9 @@ def ensure_reference_data() -> None:
         priority=critical,
         defaults={"fields": ["affected_service", "problem_started_at", "ip_or_order"]},
     )
+    from tessera.sla.demo import ensure_sla_reference_data  # the SLA presets need the priorities
+
+    ensure_sla_reference_data()
 
 
 @transaction.atomic

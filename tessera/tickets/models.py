@@ -284,6 +284,8 @@ class TimelineEvent(models.Model):
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         MERGED = "merged", _("Merged")
         MERGED_FROM = "merged_from", _("Ticket merged in")
+        SLA_WARNING = "sla_warning", _("SLA target nearly due")
+        SLA_BREACHED = "sla_breached", _("SLA target breached")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -158,11 +158,13 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     )
     description = clean_text(data.description, field="description", max_length=BODY_MAX, required=True)
     channel = clean_choice(data.channel, Channel, "channel") or Channel.WEB
-    priority = data.priority or Priority.objects.filter(is_default=True).first() or Priority.objects.first()
-    if priority is None:
-        raise ValidationFailed(_("No priorities are configured."), field="priority")
     impact = clean_choice(data.impact, Impact, "impact")
     urgency = clean_choice(data.urgency, Urgency, "urgency")
+    priority = (
+        data.priority or _matrix_priority(impact, urgency) or Priority.objects.filter(is_default=True).first()
+    )
+    if priority is None:
+        raise ValidationFailed(_("No priorities are configured."), field="priority")
     details = data.details.cleaned()
     checked = check_files(data.files)
     tags = [clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in data.tags]
@@ -611,6 +613,13 @@ def _check_required(
                     % {"priority": priority.name, "department": department.name},
                     field=name,
                 )
+
+
+def _matrix_priority(impact: str, urgency: str) -> Priority | None:
+    """The impact x urgency matrix decides the priority when the customer answered those questions."""
+    from tessera.sla.services import priority_for  # sla listens to tickets, so import at call time
+
+    return priority_for(impact, urgency)
 
 
 def _check_reopen_window(ticket: Ticket) -> None:

@@ -30,6 +30,7 @@ def test_health_is_ok_with_a_recent_heartbeat_and_stale_with_an_old_one() -> Non
 def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None:
     from tessera.accounts.models import Department
     from tessera.core.demo import load_demo
+    from tessera.sla.models import SlaPolicy
     from tests import factories as f
 
     load_demo()
@@ -41,6 +42,10 @@ def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None
         f"/admin/accounts/department/{Department.objects.get(slug='technical').pk}/change/",
         "/admin/tickets/requiredfields/",
         "/admin/accounts/user/",
+        "/admin/sla/slapolicy/",
+        f"/admin/sla/slapolicy/{SlaPolicy.objects.first().pk}/change/",  # type: ignore[union-attr]
+        "/admin/sla/businesscalendar/",
+        "/admin/sla/prioritymatrix/",
     ):
         assert client.get(path).status_code == 200, path
     agent_client = Client()
