@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from tessera.accounts.models import User
 from tessera.tickets.models import Ticket
@@ -10,7 +10,9 @@ from tessera.tickets.models import Ticket
 
 def customer_visibility(user: User) -> Q:
     """The tickets a customer sees: their own, filed by them, CC'd to them, or their organisation's."""
-    condition = Q(requester=user) | Q(submitted_by=user) | Q(cc=user)
+    # CC as EXISTS, not a join: a join repeats tickets and made SQLite scan the whole ticket table.
+    copied = Ticket.cc.through.objects.filter(ticket_id=OuterRef("pk"), user_id=user.pk)
+    condition = Q(requester=user) | Q(submitted_by=user) | Q(Exists(copied))
     if user.is_org_manager and user.organisation_id:
         condition |= Q(requester__organisation_id=user.organisation_id)
     return condition

@@ -19,8 +19,7 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
         # EXISTS instead of a join keeps one row per ticket and lets the planner use the queue index.
         member = Membership.objects.filter(agent=user, department_id=OuterRef("department_id"))
         return tickets.filter(Exists(member) | Q(assignee=user))
-    # The CC join can repeat a ticket, so filter through a subquery of ids.
-    return tickets.filter(id__in=Ticket.objects.filter(customer_visibility(user)).values("id"))
+    return tickets.filter(customer_visibility(user))
 
 
 def get_ticket_for(user: User, ticket_id: int) -> Ticket:
