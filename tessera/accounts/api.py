@@ -9,18 +9,15 @@ from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from tessera.accounts import queries, services
 from tessera.accounts.models import User
+from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core.pagination import paginate
 from tessera.tickets.models import Priority
 
 router = Router(tags=["people"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class ContactOut(Schema):
@@ -95,13 +92,9 @@ class NewTokenOut(TokenOut):
     token: str = Field(description="Shown once: store it now.")
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 @router.get("/contacts", response=ContactPage, summary="List or search contacts")
 def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[str, Any]:
-    contacts = queries.visible_contacts(_user(request))
+    contacts = queries.visible_contacts(request_actor(request))
     if filters.q:
         term = filters.q.strip()
         contacts = contacts.filter(
@@ -115,7 +108,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact (agents)")
 def create_contact(request: HttpRequest, payload: ContactIn) -> HttpStatus[User]:
-    user = _user(request)
+    user = request_actor(request)
     organisation = (
         queries.get_organisation_for(user, payload.organisation_id) if payload.organisation_id else None
     )
@@ -133,27 +126,27 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> HttpStatus[User]
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="A contact")
 def get_contact(request: HttpRequest, contact_id: int) -> User:
-    return queries.get_contact_for(_user(request), contact_id)
+    return queries.get_contact_for(request_actor(request), contact_id)
 
 
 @router.get("/organisations", response=list[OrganisationOut], summary="Organisations you can see")
 def list_organisations(request: HttpRequest) -> Any:
-    return queries.visible_organisations(_user(request))[:500]
+    return queries.visible_organisations(request_actor(request))[:500]
 
 
 @router.post("/organisations", response={201: OrganisationOut}, summary="Create an organisation (agents)")
 def create_organisation(request: HttpRequest, payload: OrganisationIn) -> HttpStatus[Any]:
-    return HttpStatus(201, services.create_organisation(actor=_user(request), name=payload.name))
+    return HttpStatus(201, services.create_organisation(actor=request_actor(request), name=payload.name))
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="An organisation")
 def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
-    return queries.get_organisation_for(_user(request), organisation_id)
+    return queries.get_organisation_for(request_actor(request), organisation_id)
 
 
 @router.get("/departments", response=list[DepartmentOut], summary="Departments that accept tickets")
 def list_departments(request: HttpRequest) -> Any:
-    return queries.visible_departments(_user(request))
+    return queries.visible_departments(request_actor(request))
 
 
 @router.get("/priorities", response=list[PriorityOut], summary="Priorities, least urgent first")
@@ -163,12 +156,12 @@ def list_priorities(request: HttpRequest) -> Any:
 
 @router.get("/tokens", response=list[TokenOut], summary="Your API tokens")
 def list_tokens(request: HttpRequest) -> Any:
-    return _user(request).api_tokens.all()
+    return request_actor(request).api_tokens.all()
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token")
 def create_token(request: HttpRequest, payload: TokenIn) -> HttpStatus[dict[str, Any]]:
-    token, secret = services.issue_api_token(actor=_user(request), name=payload.name)
+    token, secret = services.issue_api_token(actor=request_actor(request), name=payload.name)
     return HttpStatus(
         201,
         {
@@ -185,4 +178,4 @@ def create_token(request: HttpRequest, payload: TokenIn) -> HttpStatus[dict[str,
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
 def revoke_token(request: HttpRequest, token_id: int) -> Any:
-    return services.revoke_api_token(actor=_user(request), token_id=token_id)
+    return services.revoke_api_token(actor=request_actor(request), token_id=token_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -37,8 +38,6 @@ def problem(
     errors: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> HttpResponse:
-    import json
-
     body: dict[str, Any] = {
         "type": f"urn:tessera:problem:{code}",
         "title": TITLES.get(status, "Error"),

@@ -12,12 +12,12 @@ from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
 from tessera.accounts.models import User
+from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tessera.sla import services
 from tessera.sla.calendar import Calendar, Pause, add_business_minutes, business_minutes_between
 from tessera.sla.models import TARGETS, BusinessCalendar, SlaPolicy, TicketSla
-from tessera.tickets.api import StrictSchema
 from tessera.tickets.queries import get_ticket_for
 
 router = Router(tags=["sla"])
@@ -90,12 +90,8 @@ class PreviewOut(Schema):
     business_minutes: float | None = None
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 def _agent(request: HttpRequest) -> User:
-    user = _user(request)
+    user = request_actor(request)
     if not user.is_agent:
         raise PermissionDenied(_("Only agents can see or change SLA settings."))
     return user
@@ -110,7 +106,7 @@ def list_calendars(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/sla/calendars", response={201: CalendarOut}, summary="Create a business calendar (agents)")
 def create_calendar(request: HttpRequest, payload: CalendarIn) -> HttpStatus[dict[str, Any]]:
     calendar = services.create_calendar(
-        actor=_user(request), name=payload.name, definition=payload.definition
+        actor=request_actor(request), name=payload.name, definition=payload.definition
     )
     return HttpStatus(201, {"id": calendar.pk, "name": calendar.name, "definition": calendar.definition})
 
@@ -140,7 +136,7 @@ def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/tickets/{ticket_id}/sla", response=TicketSlaOut, summary="A ticket's SLA clocks")
 def ticket_sla(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
-    ticket = get_ticket_for(_user(request), ticket_id)  # 404 unless visible
+    ticket = get_ticket_for(request_actor(request), ticket_id)  # 404 unless visible
     state = TicketSla.objects.select_related("policy__calendar").filter(ticket=ticket).first()
     if state is None:
         raise NotFound(_("This ticket has no SLA."))

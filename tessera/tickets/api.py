@@ -10,20 +10,17 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as HttpStatus
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from tessera.accounts.models import User
 from tessera.accounts.queries import get_contact_for, get_department_for
+from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.core.pagination import paginate
 from tessera.tickets import queries, services
 from tessera.tickets.models import Attachment, Channel, Priority, Status, Ticket, TimelineEvent
 
 router = Router(tags=["tickets"])
-
-
-class StrictSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class DetailsIn(StrictSchema):
@@ -271,13 +268,9 @@ def _priority(slug: str | None) -> Priority | None:
     return priority
 
 
-def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
-
-
 @router.post("/tickets", response={201: TicketDetailOut}, summary="Open a ticket")
 def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[str, Any]]:
-    user = _user(request)
+    user = request_actor(request)
     requester = get_contact_for(user, payload.requester_id) if payload.requester_id else None
     cc = [get_contact_for(user, pk) for pk in payload.cc_ids]
     # Customers using the API file through the API channel; agents may log phone or email requests.
@@ -308,7 +301,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     tickets = (
         queries.visible_tickets(user)
         .select_related("requester", "submitted_by", "department", "priority", "assignee")
@@ -357,13 +350,13 @@ def _tags_for(ticket_ids: list[int]) -> dict[int, list[str]]:
     "/tickets/{ticket_id}", response=TicketDetailOut, summary="A ticket with its conversation and timeline"
 )
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     return ticket_detail_out(user, queries.get_ticket_for(user, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Reply (public)")
 def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> HttpStatus[dict[str, Any]]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     message = services.add_reply(
         actor=user, ticket=ticket, body=payload.body, channel=Channel.API, expected_version=payload.version
@@ -373,7 +366,7 @@ def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> HttpStatus[
 
 @router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="Internal note (agents)")
 def note(request: HttpRequest, ticket_id: int, payload: NoteIn) -> HttpStatus[dict[str, Any]]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return HttpStatus(
         201,
@@ -394,7 +387,7 @@ def _message_out(message: Any) -> dict[str, Any]:
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut, summary="Change the status")
 def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return ticket_out(
         services.transition_ticket(
@@ -412,7 +405,7 @@ def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn) -> di
     "/tickets/{ticket_id}/priority", response=TicketOut, summary="Change the priority, with a reason"
 )
 def change_priority(request: HttpRequest, ticket_id: int, payload: PriorityIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     priority = _priority(payload.priority)
     assert priority is not None  # noqa: S101 - a non-empty slug either resolves or raises
@@ -430,7 +423,7 @@ def change_priority(request: HttpRequest, ticket_id: int, payload: PriorityIn) -
 
 @router.post("/tickets/{ticket_id}/assignee", response=TicketOut, summary="Assign or unassign")
 def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     assignee = None
     if payload.assignee_id is not None:
@@ -452,7 +445,7 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> dict[str,
 
 @router.post("/tickets/{ticket_id}/department", response=TicketOut, summary="Move to another department")
 def move(request: HttpRequest, ticket_id: int, payload: DepartmentIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     department = get_department_for(user, payload.department)
     return ticket_out(
@@ -469,7 +462,7 @@ def move(request: HttpRequest, ticket_id: int, payload: DepartmentIn) -> dict[st
 
 @router.patch("/tickets/{ticket_id}/details", response=TicketOut, summary="Change incident details")
 def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     changes = payload.model_dump(exclude_unset=True)
     return ticket_out(
@@ -479,14 +472,14 @@ def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> 
 
 @router.put("/tickets/{ticket_id}/tags", response=TicketOut, summary="Replace the tags")
 def put_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return ticket_out(services.set_tags(actor=user, ticket=ticket, tags=payload.tags, channel=Channel.API))
 
 
 @router.put("/tickets/{ticket_id}/cc", response=TicketOut, summary="Replace the CC contacts")
 def put_cc(request: HttpRequest, ticket_id: int, payload: CcIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     contacts = [get_contact_for(user, pk) for pk in payload.contact_ids]
     return ticket_out(services.set_cc(actor=user, ticket=ticket, contacts=contacts, channel=Channel.API))
@@ -494,7 +487,7 @@ def put_cc(request: HttpRequest, ticket_id: int, payload: CcIn) -> dict[str, Any
 
 @router.post("/tickets/{ticket_id}/merge", response=TicketOut, summary="Merge this ticket into another")
 def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, Any]:
-    user = _user(request)
+    user = request_actor(request)
     source = queries.get_ticket_for(user, ticket_id)
     target = queries.get_ticket_for(user, payload.target_id)
     return ticket_out(services.merge_tickets(actor=user, source=source, target=target, channel=Channel.API))
@@ -506,7 +499,7 @@ def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, A
     summary="Upload attachments (multipart, field `files`)",
 )
 def upload(request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]) -> HttpStatus[list[Any]]:
-    user = _user(request)
+    user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     stored = services.add_attachments(actor=user, ticket=ticket, files=list(files), channel=Channel.API)
     return HttpStatus(201, [_attachment_out(a) for a in stored])
@@ -525,7 +518,7 @@ def _attachment_out(a: Attachment) -> dict[str, Any]:
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment (always as a download)")
 def download(request: HttpRequest, attachment_id: int) -> FileResponse:
-    user = _user(request)
+    user = request_actor(request)
     attachment = get_attachment_for(user, attachment_id)
     return attachment_response(attachment)
 

@@ -35,6 +35,7 @@ from tessera.tickets.models import (
     Tag,
     Ticket,
     Urgency,
+    attachment_path,
 )
 from tessera.tickets.routing import pick_agent
 
@@ -239,6 +240,7 @@ def add_reply(
     is_agent = permissions.can_work_on(actor, ticket)
     new_status = _status_after_reply(ticket, is_agent)
     with transaction.atomic():
+        old_status = ticket.status
         ticket = _bump(ticket, expected_version, status=new_status, conditional=expected_version is not None)
         message = Message.objects.create(
             ticket=ticket,
@@ -251,7 +253,7 @@ def add_reply(
         record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.REPLIED, message=message)
         _store_files(ticket, actor, channel, checked, message=message)
         if new_status:
-            _record_status(ticket, actor, channel, new_status)
+            _record_status(ticket, actor, channel, old_status, new_status)
     return message
 
 
@@ -336,8 +338,9 @@ def transition_ticket(
     ):
         _check_reopen_window(ticket)
     with transaction.atomic():
+        old_status = ticket.status
         ticket = _bump(ticket, expected_version, status=target)
-        _record_status(ticket, actor, channel, target, reason=reason)
+        _record_status(ticket, actor, channel, old_status, target, reason=reason)
     return ticket
 
 
@@ -661,23 +664,26 @@ def _bump(
     elif status == Status.OPEN and ticket.status in (Status.RESOLVED, Status.CLOSED):
         changes["resolved_at"] = None
     rows = Ticket.objects.filter(pk=ticket.pk)
+    read_version = expected_version if expected_version is not None else ticket.version
     if conditional:
-        rows = rows.filter(version=expected_version if expected_version is not None else ticket.version)
+        rows = rows.filter(version=read_version)
     if not rows.update(version=F("version") + 1, updated_at=now, **changes):
         raise Conflict(
             _("Someone else changed this ticket in the meantime. Reload it and try again."), field="version"
         )
-    old_status = ticket.status
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.updated_at = now
-    ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
-    ticket._old_status = old_status  # type: ignore[attr-defined]
+    if conditional:
+        ticket.version = read_version + 1  # the UPDATE matched exactly that version
+    else:
+        ticket.version = Ticket.objects.values_list("version", flat=True).get(pk=ticket.pk)
     return ticket
 
 
-def _record_status(ticket: Ticket, actor: User, channel: str, new_status: str, reason: str = "") -> None:
-    old = getattr(ticket, "_old_status", None)
+def _record_status(
+    ticket: Ticket, actor: User, channel: str, old: str, new_status: str, reason: str = ""
+) -> None:
     record_event(
         ticket=ticket,
         actor=actor,
@@ -710,7 +716,7 @@ def _store_files(
             sha256=checked.sha256,
             created_at=clock.now(),
         )
-        name = f"attachments/{checked.sha256[:2]}/{checked.sha256}"
+        name = attachment_path(attachment, checked.filename)
         if attachment.file.storage.exists(name):
             attachment.file.name = name  # identical content is stored once
         else:
