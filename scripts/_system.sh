@@ -3,6 +3,8 @@
 install_system_packages() {
   local missing=()
   command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)                    # browser tests (Playwright)
+  [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd dovecot-lmtpd) # real IMAP server for mail tests
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "Installing ${missing[*]} ..."

@@ -37,6 +37,12 @@ INSTALLED_APPS = [
     "tessera.accounts",
     "tessera.tickets",
     "tessera.sla",
+    "tessera.catalog",
+    "tessera.search",
+    "tessera.mail",
+    "tessera.notifications",
+    "tessera.status",
+    "tessera.workspace",
     "tessera.portal",
 ]
 

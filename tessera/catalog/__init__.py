@@ -1,0 +1,1 @@
+"""Customers' services and orders, as displayed in the client area."""

@@ -1,0 +1,1 @@
+"""Email channel: inbound (SMTP/LMTP, IMAP, pipe, webhooks) and outbound notifications."""

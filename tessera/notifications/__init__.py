@@ -1,0 +1,1 @@
+"""Notification centre: in-app notifications with email copies."""

@@ -1,0 +1,1 @@
+"""Full-text ticket search on the database's own index (SQLite FTS5 / PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""Service status page: components, incidents, planned maintenance."""

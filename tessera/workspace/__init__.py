@@ -1,0 +1,1 @@
+"""Agent workspace: queues, ticket view, phone calls, bulk actions."""

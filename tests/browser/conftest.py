@@ -1,0 +1,99 @@
+"""Browser tests: Playwright for Python driving Debian's chromium against pytest-django's live server.
+
+Fixtures:
+- ``browser``: one headless chromium per test session.
+- ``page``: a fresh context (own cookies) and page per test, at desktop width, English unless
+  ``locale`` is passed through the ``page_for`` factory.
+- ``page_for(user=None, locale="en-GB", width=1280)``: more pages, e.g. an agent and a customer side by side;
+  a given user is signed in by a session cookie (no login form round trip).
+- ``shoot(page, name)``: screenshots at desktop and phone width into ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself are
+# still plain synchronous code, so Django's async-safety guard must not refuse them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PHONE_WIDTH = 390
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: scripts/_system.sh installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+            ],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page_for(browser: Any, live_server: Any, settings: Any) -> Iterator[Callable[..., Any]]:
+    from django.test import Client
+
+    settings.ALLOWED_HOSTS = ["*"]
+    contexts: list[Any] = []
+
+    def make(user: Any = None, locale: str = "en-GB", width: int = 1280) -> Any:
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale=locale,
+            viewport={"width": width, "height": 900},
+            timezone_id="Europe/Rome",
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if user is not None:
+            client = Client()
+            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+            )
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(page_for: Callable[..., Any]) -> Any:
+    return page_for()
+
+
+@pytest.fixture
+def shoot() -> Callable[[Any, str], None]:
+    """Saves full-page screenshots of the page as it is, at desktop and phone width."""
+
+    def take(page: Any, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        original = page.viewport_size
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
+        page.set_viewport_size(original)
+
+    return take
