@@ -564,6 +564,9 @@ def main() -> None:
         load_sqlite(gen, args.tickets, args.batch)
     else:
         raise SystemExit(f"unsupported database {vendor}")
+    from tessera.tickets.routing import recount_loads
+
+    recount_loads()  # the rows went around the services, so set the agents' open-ticket counts here
     elapsed = time.monotonic() - overall
     print(
         f"Generated {args.tickets:,} tickets (ids {first}..{gen.ticket_id - 1}), "

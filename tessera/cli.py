@@ -86,7 +86,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cmd_demo(args)
     call_command("collectstatic", interactive=False, verbosity=0)
     workers = str(args.workers or settings.TESSERA_SERVE_WORKERS)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tessera.settings"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tessera.settings",
+        "TESSERA_WEBSOCKET_PORT": str(args.port + 1),  # the pages connect their websockets there
+    }
     children = [
         subprocess.Popen(  # noqa: S603 - fixed argument list, no shell
             [
@@ -126,6 +130,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             env=env,
         ),
     ]
+    from tessera.mail.cli import start_from_settings
+
+    mail_services = start_from_settings()  # the inbound listener and IMAP fetcher, when configured
     worker = TaskWorker()
     thread = threading.Thread(target=worker.run, name="tessera-worker", daemon=True)
     thread.start()
@@ -149,6 +156,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             break
         stopping.wait(1)
     worker.stop()
+    mail_services.stop()
     for child in children:
         if child.poll() is None:
             child.terminate()
@@ -181,6 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="load demo data and print the demo logins")
     admin = sub.add_parser("createadmin", help="create an administrator")
     admin.add_argument("--email")
+    from tessera.mail import cli as mail_cli  # the `mail` command group (ingest, listen, fetch)
+
+    mail_cli.add_parser(sub)
     sub.add_parser("manage", help="run a Django management command", add_help=False)
     if argv and argv[0] == "manage":
         _setup()
@@ -196,5 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "demo": cmd_demo,
         "createadmin": cmd_createadmin,
+        "mail": mail_cli.run,
     }
     return handlers[args.command](args)

@@ -51,7 +51,45 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TESSERA_MAX_ATTACHMENTS", "10", "Most attachments accepted on one message."),
     Variable("TESSERA_EMAIL_URL", "", "SMTP URL for outbound mail (smtp://host:port). Empty: console."),
     Variable("TESSERA_DEFAULT_FROM_EMAIL", "support@tessera.localhost", "Sender of outbound mail."),
+    # Email channel (tessera.mail)
+    Variable(
+        "TESSERA_MAIL_LISTEN",
+        "",
+        "Inbound mail listener started by `tessera serve`: lmtp://127.0.0.1:2424 or smtp://…. Empty: none.",
+    ),
+    Variable(
+        "TESSERA_MAIL_AUTHSERV_ID",
+        "",
+        "authserv-id of the receiving mail server; only its Authentication-Results (DMARC/SPF) are trusted.",
+    ),
+    Variable("TESSERA_MAIL_MAX_MB", "30", "Largest inbound message accepted, in megabytes."),
+    Variable("TESSERA_MAIL_SENDER_LIMIT", "30", "Messages per sender per hour before mail is quarantined."),
+    Variable(
+        "TESSERA_MAIL_DEFAULT_DEPARTMENT", "technical", "Department slug for mail to unknown addresses."
+    ),
+    Variable(
+        "TESSERA_MAIL_KIND_BY_DEPARTMENT",
+        "billing=billing,abuse=abuse",
+        "Department slug=address kind (support, billing, abuse) for ticket emails; others use support.",
+    ),
+    Variable("TESSERA_MAILGUN_WEBHOOK_SIGNING_KEY", "", "Mailgun webhook signing key (inbound mail).", True),
+    Variable("TESSERA_MANDRILL_WEBHOOK_KEY", "", "Mandrill webhook key (inbound mail).", True),
+    Variable(
+        "TESSERA_ANYMAIL_WEBHOOK_SECRET", "", "user:password providers must send to the mail webhooks.", True
+    ),
     Variable("TESSERA_SERVE_WORKERS", "2", "WSGI worker processes started by `tessera serve`."),
+    Variable(
+        "TESSERA_WEBSOCKET_PORT",
+        "0",
+        "Port of the websocket (ASGI) server, when pages reach it directly rather than through a proxy "
+        "routing /ws/; `tessera serve` sets it to its port + 1. 0: the page's own host and port.",
+    ),
+    Variable(
+        "TESSERA_AGENT_MFA_REQUIRED",
+        "false",
+        "Agents and admins must set up two-factor authentication (TOTP) before working. "
+        "Use true in production.",
+    ),
     Variable("TESSERA_API_RATE", "600/m", "API requests allowed per token or address (N/s, N/m or N/h)."),
 )
 _BY_NAME = {v.name: v for v in VARIABLES}

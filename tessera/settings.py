@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "tessera.portal.middleware.UserLanguageMiddleware",
+    "tessera.portal.middleware.AgentMfaMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -77,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tessera.core.context_processors.live",
             ],
         },
     },
@@ -143,6 +146,37 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 LOGIN_REDIRECT_URL = "/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
+# Client area and accounts (portal) ------------------------------------------------------------------
+# Self-service sign-ups are customers in the page's language; the extra form asks for a name and
+# sends the browser's time zone.
+ACCOUNT_ADAPTER = "tessera.portal.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "tessera.portal.forms.SignupExtraForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Tessera] "
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+MFA_TOTP_ISSUER = "Tessera"
+# Agents and admins must set up TOTP before using anything else (tessera.portal.middleware).
+TESSERA_AGENT_MFA_REQUIRED = conf.env_bool("TESSERA_AGENT_MFA_REQUIRED")
+# Pending uploads of a ticket form that failed validation are kept this long for the retry.
+TESSERA_PENDING_UPLOAD_HOURS = 24
+
+# Session security: a session not "remembered" at sign-in ends when the browser closes (allauth asks);
+# a remembered one lasts two weeks. Sign-in, sign-out and password changes rotate the session key.
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+
+# Notifications and account settings (notifications) ------------------------------------------------
+# Email change through allauth: the new address is confirmed before it replaces the old one, and the
+# old address is told about the change.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+# Open pages ask for the unread count this often (htmx polling works across any number of processes).
+NOTIFICATIONS_POLL_SECONDS = 20
+
 LANGUAGE_CODE = conf.env_str("TESSERA_LANGUAGE")
 LANGUAGES = [("en", _("English")), ("it", _("Italian")), ("pl", _("Polish")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "tessera" / "locale"]
@@ -152,6 +186,8 @@ TIME_ZONE = conf.env_time_zone("TESSERA_TIME_ZONE")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# The site-wide design system (tessera/static/tessera/) lives outside any app, so it is listed here.
+STATICFILES_DIRS = [BASE_DIR / "tessera" / "static"]
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every start without it
 MEDIA_ROOT = DATA_DIR / "media"
 STORAGES = {
@@ -164,12 +200,30 @@ TESSERA_MAX_ATTACHMENT_BYTES = conf.env_int("TESSERA_MAX_ATTACHMENT_MB", minimum
 TESSERA_MAX_ATTACHMENTS = conf.env_int("TESSERA_MAX_ATTACHMENTS", minimum=1)
 TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
 TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
+TESSERA_WEBSOCKET_PORT = conf.env_int("TESSERA_WEBSOCKET_PORT")
 # A request body may carry the largest allowed attachments; anything beyond is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 DEFAULT_FROM_EMAIL = conf.env_str("TESSERA_DEFAULT_FROM_EMAIL")
 MAILERS = {"default": conf.env_mailer("TESSERA_EMAIL_URL")}
+
+# --- Email channel (tessera.mail) ---------------------------------------------------------------------
+TESSERA_MAIL_MAILER = "default"  # the MAILERS alias outbound mail goes through (an anymail backend works)
+TESSERA_MAIL_LISTEN = conf.env_str("TESSERA_MAIL_LISTEN")
+TESSERA_MAIL_AUTHSERV_ID = conf.env_str("TESSERA_MAIL_AUTHSERV_ID").strip()
+TESSERA_MAIL_MAX_BYTES = conf.env_int("TESSERA_MAIL_MAX_MB", minimum=1) * 1024 * 1024
+TESSERA_MAIL_SENDER_LIMIT = conf.env_int("TESSERA_MAIL_SENDER_LIMIT", minimum=1)
+TESSERA_MAIL_DEFAULT_DEPARTMENT = conf.env_str("TESSERA_MAIL_DEFAULT_DEPARTMENT")
+TESSERA_MAIL_KIND_BY_DEPARTMENT = dict(
+    item.split("=", 1) for item in conf.env_list("TESSERA_MAIL_KIND_BY_DEPARTMENT") if "=" in item
+)
+ANYMAIL = {
+    "MAILGUN_WEBHOOK_SIGNING_KEY": conf.env_str("TESSERA_MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "MANDRILL_WEBHOOK_KEY": conf.env_str("TESSERA_MANDRILL_WEBHOOK_KEY"),
+    "WEBHOOK_SECRET": conf.env_str("TESSERA_ANYMAIL_WEBHOOK_SECRET") or None,
+}
+# --- end email channel -------------------------------------------------------------------------------
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -192,3 +246,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO" if PRODUCTION else "WARNING"},
     "loggers": {"tessera": {"level": "INFO"}},
 }
+
+# --- Agent workspace (tessera.workspace) ---
+# How often an open ticket page's websocket re-reads the ticket's newest event id. Without a cross-process
+# channel layer (no REDIS_URL) this is how a page learns of changes made through the HTTP workers.
+TESSERA_LIVE_POLL_SECONDS = 3.0

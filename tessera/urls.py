@@ -6,15 +6,16 @@ from django.urls import include, path
 
 from tessera.api.urls import api
 from tessera.core import views as core_views
-from tessera.portal import views as portal_views
 
 urlpatterns = [
-    path("", portal_views.home, name="home"),
+    path("", include("tessera.portal.urls")),
     path("health", core_views.health, name="health"),
     path("api/v1/", api.urls),
     path("agent/", include("tessera.workspace.urls")),
     path("notifications/", include("tessera.notifications.urls")),
+    path("account/", include("tessera.notifications.account_urls")),
     path("status/", include("tessera.status.urls")),
+    path("reports/", include("tessera.sla.urls")),
     path("mail/", include("tessera.mail.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -31,7 +31,10 @@ def _fast_tests(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.cache import cache
 
+    from tessera.core import refcache
+
     cache.clear()  # rate-limit counters must not leak between tests
+    refcache.clear_all()  # nor rows a previous test created and rolled back
 
 
 class OpenApiContract:

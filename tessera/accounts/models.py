@@ -35,7 +35,13 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.setdefault("role", User.Role.ADMIN)
         fields.setdefault("is_superuser", True)
-        return self.create_user(email, password, **fields)
+        fields.setdefault("is_verified", True)
+        user = self.create_user(email, password, **fields)
+        # The operator typed this address: record it as verified, so allauth lets the admin set up MFA.
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -140,8 +146,6 @@ class Membership(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     is_lead = models.BooleanField(_("department lead"), default=False)
-    # Round-robin among equally loaded agents: the one assigned longest ago goes first.
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["department", "agent"], name="unique_membership")]

@@ -7,6 +7,9 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, Organisation, User
 from tessera.core.errors import NotFound
+from tessera.core.refcache import ReferenceTable
+
+_departments = ReferenceTable(lambda: {d.pk: d for d in Department.objects.all()}, Department)
 
 
 def visible_contacts(actor: User) -> QuerySet[User]:
@@ -49,12 +52,19 @@ def visible_departments(actor: User) -> QuerySet[Department]:
 
 
 def get_department_for(actor: User, department_id: int | str) -> Department:
-    departments = visible_departments(actor)
-    found = (
-        departments.filter(pk=department_id)
-        if str(department_id).isdigit()
-        else departments.filter(slug=department_id)
-    ).first()
-    if found is None:
-        raise NotFound(_("Department not found."), field="department")
-    return found
+    """An active department by id or slug (from the per-process copy: read-only)."""
+    departments = _departments.get().values()
+    key = str(department_id)
+    for department in departments:
+        if department.is_active and (str(department.pk) == key or department.slug == key):
+            return department
+    raise NotFound(_("Department not found."), field="department")
+
+
+def department_by_id(department_id: int) -> Department:
+    """Any department, active or not, by id: for showing the department of existing tickets."""
+    department = _departments.get().get(department_id)
+    if department is None:  # created in another process since our copy was taken
+        _departments.clear()
+        department = _departments.get()[department_id]
+    return department

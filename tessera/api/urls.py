@@ -7,7 +7,11 @@ from ninja.throttling import AuthRateThrottle
 from tessera.accounts.api import router as accounts_router
 from tessera.api import problems
 from tessera.api.auth import SessionAuth, TokenAuth
+from tessera.catalog.api import router as catalog_router
+from tessera.notifications.api import router as notifications_router
+from tessera.search.api import router as search_router
 from tessera.sla.api import router as sla_router
+from tessera.status.api import router as status_router
 from tessera.tickets.api import router as tickets_router
 
 api = NinjaAPI(
@@ -23,3 +27,7 @@ problems.install(api)
 api.add_router("", tickets_router)
 api.add_router("", accounts_router)
 api.add_router("", sla_router)
+api.add_router("", search_router)
+api.add_router("", notifications_router)
+api.add_router("", catalog_router)
+api.add_router("", status_router)

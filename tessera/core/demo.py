@@ -111,6 +111,10 @@ def load_demo() -> bool:
             requester=customer,
         ),
     )
+    from tessera.status.demo import load_status_demo  # components, incidents and the customer's services
+
+    load_status_demo(people["admin@tessera.localhost"], customer)
+    __import__("tessera.mail.demo", fromlist=["x"]).load_mail_demo()  # support@/billing@/abuse@ mailboxes
     return True
 
 

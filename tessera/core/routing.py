@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from tessera.workspace.routing import websocket_urlpatterns as workspace_routes
+
+websocket_urlpatterns: list[Any] = [*workspace_routes]

@@ -11,7 +11,7 @@ from tessera.core.worker import STALE_AFTER
 
 
 def health(request: HttpRequest) -> JsonResponse:
-    """Database reachable and a worker alive: 200; otherwise 503 with what is wrong."""
+    """Database reachable, a worker alive, every mailbox fetching: 200; otherwise 503 with what is wrong."""
     report: dict[str, object] = {}
     healthy = True
     try:
@@ -37,5 +37,10 @@ def health(request: HttpRequest) -> JsonResponse:
         worker["status"] = "down"
         healthy = False
     report["worker"] = worker
+    from tessera.mail.inbound.imap import mailbox_problems  # the mail app builds on core
+
+    problems = mailbox_problems()
+    report["mailboxes"] = {"status": "error" if problems else "ok", "problems": problems}
+    healthy = healthy and not problems
     report["status"] = "ok" if healthy else "degraded"
     return JsonResponse(report, status=200 if healthy else 503)

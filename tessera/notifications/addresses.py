@@ -3,6 +3,8 @@ else their account address."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tessera.accounts.models import User
 from tessera.notifications.models import MessageKind, NotificationAddress
 
@@ -14,3 +16,13 @@ def address_for(user: User, kind: str = MessageKind.SUPPORT) -> str:
         .first()
     )
     return chosen or user.email
+
+
+def addresses_for(users: Sequence[User], kind: str = MessageKind.SUPPORT) -> dict[int, str]:
+    """address_for for many users in one query: {user id: address}."""
+    chosen = dict(
+        NotificationAddress.objects.filter(
+            user_id__in=[user.pk for user in users], kind=kind, confirmed_at__isnull=False
+        ).values_list("user_id", "email")
+    )
+    return {user.pk: chosen.get(user.pk) or user.email for user in users}

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
 from tessera.accounts.models import User
+from tessera.accounts.queries import get_department_for
 from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied, ValidationFailed
-from tessera.sla import services
+from tessera.core.pagination import paginate
+from tessera.sla import queries, services
 from tessera.sla.calendar import Calendar, Pause, add_business_minutes, business_minutes_between
-from tessera.sla.models import TARGETS, BusinessCalendar, SlaPolicy, TicketSla
-from tessera.tickets.queries import get_ticket_for
+from tessera.sla.models import TARGETS, BusinessCalendar, PriorityMatrix, SlaPolicy, TicketSla
+from tessera.tickets.queries import get_ticket_for, visible_tickets
 
 router = Router(tags=["sla"])
 
@@ -34,12 +36,26 @@ class CalendarOut(Schema):
     definition: dict[str, Any]
 
 
+class CalendarPatchIn(StrictSchema):
+    name: str | None = Field(None, max_length=1_000)
+    definition: dict[str, Any] | None = None
+
+
 class TargetMinutesOut(Schema):
     priority: str
     first_response_minutes: int | None
     next_response_minutes: int | None
     resolution_minutes: int | None
     acknowledge_minutes: int | None
+
+
+class RuleSchema(StrictSchema):
+    level: Literal["warning", "breach"]
+    target: Literal["", "first_response", "next_response", "resolution", "acknowledge"] = ""
+    notify_lead: bool = False
+    raise_priority: bool = False
+    unassign: bool = False
+    move_to: str | None = Field(None, max_length=50, description="A department slug.")
 
 
 class PolicyOut(Schema):
@@ -52,6 +68,30 @@ class PolicyOut(Schema):
     channel: str
     calendar_id: int
     targets: list[TargetMinutesOut]
+    escalation_rules: list[RuleSchema]
+
+
+Minutes = Annotated[int, Field(ge=1, le=services.MAX_TARGET_MINUTES)]
+
+
+class TargetMinutesIn(StrictSchema):
+    priority: str = Field(max_length=30)
+    first_response_minutes: Minutes | None = None
+    next_response_minutes: Minutes | None = None
+    resolution_minutes: Minutes | None = None
+    acknowledge_minutes: Minutes | None = None
+
+
+class PolicyIn(StrictSchema):
+    name: str = Field(max_length=1_000)
+    calendar_id: int
+    order: int = Field(100, ge=0, le=1_000_000)
+    is_active: bool = True
+    department: str | None = Field(None, max_length=50, description="A department slug; null: any.")
+    organisation_id: int | None = None
+    channel: str = Field("", max_length=10, description="A channel; empty: any.")
+    targets: list[TargetMinutesIn] = Field(default_factory=list, max_length=50)
+    escalation_rules: list[RuleSchema] = Field(default_factory=list, max_length=50)
 
 
 class TargetStateOut(Schema):
@@ -111,27 +151,157 @@ def create_calendar(request: HttpRequest, payload: CalendarIn) -> HttpStatus[dic
     return HttpStatus(201, {"id": calendar.pk, "name": calendar.name, "definition": calendar.definition})
 
 
+@router.put("/sla/calendars/{calendar_id}", response=CalendarOut, summary="Change a calendar (admins)")
+def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarPatchIn) -> dict[str, Any]:
+    actor = _agent(request)
+    stored = BusinessCalendar.objects.filter(pk=calendar_id).first()
+    if stored is None:
+        raise NotFound(_("Calendar not found."))
+    calendar = services.update_calendar(
+        actor=actor, calendar=stored, name=payload.name, definition=payload.definition
+    )
+    return {"id": calendar.pk, "name": calendar.name, "definition": calendar.definition}
+
+
 @router.get("/sla/policies", response=list[PolicyOut], summary="SLA policies in matching order (agents)")
 def list_policies(request: HttpRequest) -> list[dict[str, Any]]:
     _agent(request)
-    policies = SlaPolicy.objects.select_related("department").prefetch_related("targets__priority")
+    policies = SlaPolicy.objects.select_related("department").prefetch_related(
+        "targets__priority", "escalation_rules__move_to"
+    )
+    return [_policy_out(p) for p in policies]
+
+
+@router.post("/sla/policies", response={201: PolicyOut}, summary="Create an SLA policy (admins)")
+def create_policy(request: HttpRequest, payload: PolicyIn) -> HttpStatus[dict[str, Any]]:
+    policy = services.save_policy(actor=request_actor(request), spec=_spec(payload))
+    return HttpStatus(201, _policy_out(_reload(policy.pk)))
+
+
+@router.put("/sla/policies/{policy_id}", response=PolicyOut, summary="Replace an SLA policy (admins)")
+def replace_policy(request: HttpRequest, policy_id: int, payload: PolicyIn) -> dict[str, Any]:
+    actor = _agent(request)
+    policy = SlaPolicy.objects.filter(pk=policy_id).first()
+    if policy is None:
+        raise NotFound(_("Policy not found."))
+    services.save_policy(actor=actor, spec=_spec(payload), policy=policy)
+    return _policy_out(_reload(policy_id))
+
+
+def _reload(policy_id: int) -> SlaPolicy:
+    return (
+        SlaPolicy.objects.select_related("department")
+        .prefetch_related("targets__priority", "escalation_rules__move_to")
+        .get(pk=policy_id)
+    )
+
+
+def _spec(payload: PolicyIn) -> services.PolicySpec:
+    return services.PolicySpec(
+        name=payload.name,
+        calendar_id=payload.calendar_id,
+        order=payload.order,
+        is_active=payload.is_active,
+        department=payload.department,
+        organisation_id=payload.organisation_id,
+        channel=payload.channel,
+        targets=tuple(
+            services.TargetMinutes(
+                priority=t.priority,
+                first_response=t.first_response_minutes,
+                next_response=t.next_response_minutes,
+                resolution=t.resolution_minutes,
+                acknowledge=t.acknowledge_minutes,
+            )
+            for t in payload.targets
+        ),
+        rules=tuple(services.RuleSpec(**r.model_dump()) for r in payload.escalation_rules),
+    )
+
+
+def _policy_out(p: SlaPolicy) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "order": p.order,
+        "is_active": p.is_active,
+        "department": p.department.slug if p.department else None,
+        "organisation_id": p.organisation_id,
+        "channel": p.channel,
+        "calendar_id": p.calendar_id,
+        "targets": [
+            {"priority": t.priority.slug, **{f"{n}_minutes": getattr(t, f"{n}_minutes") for n in TARGETS}}
+            for t in p.targets.all()
+        ],
+        "escalation_rules": [
+            {
+                "level": r.level,
+                "target": r.target,
+                "notify_lead": r.notify_lead,
+                "raise_priority": r.raise_priority,
+                "unassign": r.unassign,
+                "move_to": r.move_to.slug if r.move_to else None,
+            }
+            for r in p.escalation_rules.all()
+        ],
+    }
+
+
+class MatrixCell(Schema):
+    impact: str = Field(max_length=32)
+    urgency: str = Field(max_length=32)
+    priority: str | None = Field(None, max_length=30, description="A priority slug; null clears the cell.")
+
+
+class MatrixIn(StrictSchema):
+    cells: list[MatrixCell] = Field(max_length=100)
+
+
+class DepartmentOptionIn(StrictSchema):
+    priority_input: Literal["direct", "matrix"]
+
+
+class DepartmentOptionOut(Schema):
+    department: str
+    priority_input: str
+
+
+@router.get("/sla/matrix", response=list[MatrixCell], summary="The impact x urgency → priority matrix")
+def get_matrix(request: HttpRequest) -> list[dict[str, Any]]:
+    request_actor(request)  # customers see the questions' outcome too: it is shown on the form
     return [
-        {
-            "id": p.pk,
-            "name": p.name,
-            "order": p.order,
-            "is_active": p.is_active,
-            "department": p.department.slug if p.department else None,
-            "organisation_id": p.organisation_id,
-            "channel": p.channel,
-            "calendar_id": p.calendar_id,
-            "targets": [
-                {"priority": t.priority.slug, **{f"{n}_minutes": getattr(t, f"{n}_minutes") for n in TARGETS}}
-                for t in p.targets.all()
-            ],
-        }
-        for p in policies
+        {"impact": c.impact, "urgency": c.urgency, "priority": c.priority.slug}
+        for c in PriorityMatrix.objects.select_related("priority")
     ]
+
+
+@router.put("/sla/matrix", response=list[MatrixCell], summary="Set matrix cells (admins)")
+def put_matrix(request: HttpRequest, payload: MatrixIn) -> list[dict[str, Any]]:
+    services.set_matrix(
+        actor=request_actor(request), cells={(c.impact, c.urgency): c.priority for c in payload.cells}
+    )
+    return get_matrix(request)
+
+
+@router.get(
+    "/sla/departments/{department}", response=DepartmentOptionOut, summary="A department's SLA options"
+)
+def get_department_option(request: HttpRequest, department: str) -> dict[str, Any]:
+    found = get_department_for(request_actor(request), department)
+    mode = "matrix" if queries.uses_matrix(found) else "direct"
+    return {"department": found.slug, "priority_input": mode}
+
+
+@router.put(
+    "/sla/departments/{department}", response=DepartmentOptionOut, summary="Set a department's SLA options"
+)
+def put_department_option(
+    request: HttpRequest, department: str, payload: DepartmentOptionIn
+) -> dict[str, Any]:
+    actor = request_actor(request)
+    found = get_department_for(actor, department)
+    option = services.set_priority_input(actor=actor, department=found, priority_input=payload.priority_input)
+    return {"department": found.slug, "priority_input": option.priority_input}
 
 
 @router.get("/tickets/{ticket_id}/sla", response=TicketSlaOut, summary="A ticket's SLA clocks")
@@ -145,44 +315,6 @@ def ticket_sla(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
 
 def sla_state_out(state: TicketSla, now: datetime) -> dict[str, Any]:
     """The ticket's clocks with time left (business minutes) per target, as of `now`."""
-    calendar = state.policy.calendar.as_calendar() if state.policy else None
-    pauses = state.all_pauses()
-    running = {c.target for c in services.running_clocks(state)}
-    met_at = {
-        "first_response": state.first_responded_at,
-        "next_response": None,
-        "resolution": state.resolved_at,
-        "acknowledge": state.acknowledged_at,
-    }
-    targets = []
-    for target in TARGETS:
-        minutes = state.targets.get(target)
-        if minutes is None or (target == "next_response" and target not in running):
-            continue
-        due: datetime | None = getattr(state, f"{target}_due")
-        breached: bool = getattr(state, f"{target}_breached")
-        left = None
-        if target in running:
-            if due is None:
-                status = "paused"
-            else:
-                left = business_minutes_between(calendar, now, due, pauses) if calendar else None
-                status = "running"
-        elif state.stopped_at is not None and met_at[target] is None:
-            status = "stopped"
-        else:
-            status = "missed" if breached else "met"
-        targets.append(
-            {
-                "target": target,
-                "minutes": minutes,
-                "state": status,
-                "due": due,
-                "met_at": met_at[target],
-                "breached": breached,
-                "business_minutes_left": left,
-            }
-        )
     return {
         "ticket_id": state.ticket_id,
         "policy": state.policy.name if state.policy else None,
@@ -190,7 +322,81 @@ def sla_state_out(state: TicketSla, now: datetime) -> dict[str, Any]:
         "started_at": state.started_at,
         "paused_since": state.paused_since,
         "pauses": state.closed_pauses(),
-        "targets": targets,
+        "targets": [_target_out(t) for t in queries.state_of(state, now)],
+    }
+
+
+def _target_out(target: queries.TargetState) -> dict[str, Any]:
+    return {
+        "target": target.target,
+        "minutes": target.minutes,
+        "state": target.state,
+        "due": target.due,
+        "met_at": target.met_at,
+        "breached": target.breached,
+        "business_minutes_left": target.minutes_left,
+    }
+
+
+class QueueFilters(Schema):
+    state: Literal["breached", "breaching", "running"] = Field(
+        "running",
+        description="`breached`: a running target is overdue; `breaching`: due within `within` business "
+        "minutes; `running`: every ticket with a running clock.",
+    )
+    within: int = Field(60, ge=1, le=7 * 24 * 60, description="Business minutes, for `breaching`.")
+    department: str | None = Field(None, description="A department id or slug.")
+    cursor: str | None = None
+    limit: int = Field(25, ge=1, le=100)
+
+
+class QueueItemOut(Schema):
+    id: int
+    reference: str
+    subject: str
+    status: str
+    priority: str
+    department: str
+    assignee_id: int | None
+    due_at: datetime
+    targets: list[TargetStateOut]
+
+
+class QueuePage(Schema):
+    items: list[QueueItemOut]
+    next_cursor: str | None
+
+
+@router.get("/sla/queue", response=QueuePage, summary="Tickets by SLA due instant, soonest first (agents)")
+def sla_queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
+    user = _agent(request)
+    now = clock.now()
+    tickets = visible_tickets(user).select_related("sla", "priority", "department")
+    tickets = tickets.filter(sla__due_at__isnull=False)
+    if filters.department:
+        tickets = tickets.filter(department=get_department_for(user, filters.department))
+    if filters.state == "breached":
+        tickets = queries.breached(tickets, now)
+    elif filters.state == "breaching":
+        tickets = queries.breaching_within(tickets, now, filters.within)
+    page = paginate(tickets, ordering=("sla__due_at", "id"), cursor=filters.cursor, limit=filters.limit)
+    states = queries.time_left(page.items, now)
+    return {
+        "items": [
+            {
+                "id": t.pk,
+                "reference": t.reference,
+                "subject": t.subject,
+                "status": t.status,
+                "priority": t.priority.slug,
+                "department": t.department.slug,
+                "assignee_id": t.assignee_id,
+                "due_at": t.sla.due_at,
+                "targets": [_target_out(s) for s in states[t.pk]],
+            }
+            for t in page.items
+        ],
+        "next_cursor": page.next_cursor,
     }
 
 

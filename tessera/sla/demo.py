@@ -97,6 +97,8 @@ def ensure_sla_reference_data() -> None:
                     resolution_minutes=resolution,
                 )
 
+    if PriorityMatrix.objects.exists():
+        return  # seeded once: a cell an admin cleared stays cleared
     for impact, row in DEFAULT_MATRIX.items():
         for urgency, slug in row.items():
             if slug in priorities and urgency in Urgency.values:

@@ -6,7 +6,9 @@ what needs checking without computing anything at read time.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -51,8 +53,15 @@ class BusinessCalendar(models.Model):
             raise ValidationError({"definition": str(exc)}) from exc
 
     def as_calendar(self) -> Calendar:
-        """The pure calendar; equal definitions share one cached timeline inside `sla.calendar`."""
-        return Calendar.from_dict(self.definition)
+        """The pure calendar, parsed once per distinct definition: parsing looks up the holiday
+        tables, which costs about a millisecond, far more than a due-time computation."""
+        return _parsed_calendar(json.dumps(self.definition, sort_keys=True))
+
+
+@lru_cache(maxsize=128)
+def _parsed_calendar(definition: str) -> Calendar:
+    # Calendar is frozen and hashable, so one instance is safely shared by every caller.
+    return Calendar.from_dict(json.loads(definition))
 
 
 class PriorityMatrix(models.Model):
@@ -168,6 +177,12 @@ class TicketSla(models.Model):
     acknowledge_breached = models.BooleanField(default=False)
 
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The earliest due instant of a clock still running (not met, not paused, not stopped): the
+    # one column queues sort and filter on ("due soonest", "breached", "breaching within the hour").
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Business minutes it took, measured once when the clock stopped, so reports aggregate in SQL.
+    first_response_minutes = models.FloatField(null=True, blank=True)
+    resolution_minutes = models.FloatField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket SLA state")
@@ -185,6 +200,69 @@ class TicketSla(models.Model):
         if self.paused_since is not None:
             spans.append((self.paused_since, None))
         return spans
+
+
+class EscalationRule(models.Model):
+    """What happens when a policy's target nears its due instant (warning, 75 %) or passes it
+    (breach). Every matching rule runs once, in the transaction that records the escalation."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        BREACH = "breach", _("Breach")
+
+    policy = models.ForeignKey(
+        SlaPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="escalation_rules"
+    )
+    level = models.CharField(_("when"), max_length=8, choices=Level.choices, default=Level.BREACH)
+    target = models.CharField(
+        _("target"), max_length=16, choices=Target.choices, blank=True, help_text=_("Empty: every target.")
+    )
+    # The assignee (or, on an unassigned ticket, the department leads) always hears of a warning
+    # or breach through the notifications app; a rule can add the leads on assigned tickets too.
+    notify_lead = models.BooleanField(_("also notify the department leads"), default=False)
+    raise_priority = models.BooleanField(_("raise the priority one step"), default=False)
+    unassign = models.BooleanField(_("unassign (back to the queue)"), default=False)
+    move_to = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("move to department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["policy", "id"]
+        verbose_name = _("escalation rule")
+        verbose_name_plural = _("escalation rules")
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}: {self.level} {self.target or '*'}"
+
+    def applies_to(self, target: str, level: str) -> bool:
+        return self.level == level and self.target in ("", target)
+
+
+class DepartmentSla(models.Model):
+    """Per-department SLA options: how customers set the priority of a new ticket."""
+
+    class PriorityInput(models.TextChoices):
+        DIRECT = "direct", _("Customers pick the priority")
+        MATRIX = "matrix", _("Customers answer impact and urgency questions")
+
+    department = models.OneToOneField(
+        "accounts.Department", verbose_name=_("department"), on_delete=models.CASCADE, related_name="sla"
+    )
+    priority_input = models.CharField(
+        _("priority input"), max_length=8, choices=PriorityInput.choices, default=PriorityInput.DIRECT
+    )
+
+    class Meta:
+        verbose_name = _("department SLA option")
+        verbose_name_plural = _("department SLA options")
+
+    def __str__(self) -> str:
+        return f"{self.department_id}: {self.priority_input}"
 
 
 class SlaEscalation(models.Model):

@@ -1,6 +1,22 @@
+"""/status/: the public status page, its feeds, and the agents' page for posting."""
+
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from tessera.status import feeds, manage, views
 
 app_name = "status"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.status_page, name="page"),
+    path("incidents/<int:incident_id>", views.incident_detail, name="incident"),
+    path("maintenance/<int:maintenance_id>", views.maintenance_detail, name="maintenance"),
+    path("maintenance/<int:maintenance_id>.ics", feeds.maintenance_event, name="maintenance_ics"),
+    path("feed.atom", feeds.StatusFeed(), name="feed"),
+    path("maintenance.ics", feeds.maintenance_calendar, name="calendar"),
+    path("manage/", manage.dashboard, name="manage"),
+    path("manage/incidents/new", manage.new_incident, name="manage_new_incident"),
+    path("manage/incidents/<int:incident_id>", manage.incident, name="manage_incident"),
+    path("manage/maintenance/new", manage.new_maintenance, name="manage_new_maintenance"),
+    path("manage/maintenance/<int:maintenance_id>", manage.maintenance, name="manage_maintenance"),
+]

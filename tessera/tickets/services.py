@@ -11,7 +11,7 @@ from typing import Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
@@ -30,14 +30,14 @@ from tessera.tickets.models import (
     Message,
     OthersAffected,
     Priority,
-    RequiredFields,
     Status,
     Tag,
     Ticket,
     Urgency,
     attachment_path,
 )
-from tessera.tickets.routing import pick_agent
+from tessera.tickets.reference import default_priority, required_field_rules
+from tessera.tickets.routing import adjust_load, load_change, pick_agent
 
 SUBJECT_MAX = 250
 BODY_MAX = 100_000
@@ -145,6 +145,7 @@ class NewTicket:
     tags: list[str] = field(default_factory=list)
     cc: list[User] = field(default_factory=list)
     files: list[File[bytes]] = field(default_factory=list)
+    customer_service_id: int | None = None  # one of the requester's services (tessera.catalog)
 
 
 def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
@@ -161,18 +162,24 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     channel = clean_choice(data.channel, Channel, "channel") or Channel.WEB
     impact = clean_choice(data.impact, Impact, "impact")
     urgency = clean_choice(data.urgency, Urgency, "urgency")
-    priority = (
-        data.priority or _matrix_priority(impact, urgency) or Priority.objects.filter(is_default=True).first()
-    )
+    priority = data.priority or _matrix_priority(impact, urgency) or default_priority()
     if priority is None:
         raise ValidationFailed(_("No priorities are configured."), field="priority")
     details = data.details.cleaned()
+    service = None
+    if data.customer_service_id is not None:
+        from tessera.catalog.services import check_service_for  # catalog builds on tickets
+
+        service = check_service_for(requester, data.customer_service_id)
+        # The name as the customer's client area shows it, unless they described it themselves.
+        details["affected_service"] = details["affected_service"] or service.name
     checked = check_files(data.files)
     tags = [clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in data.tags]
     _check_required(data.department, priority, details, has_files=bool(checked))
 
     now = clock.now()
     with transaction.atomic():
+        assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
         ticket = Ticket.objects.create(
             subject=subject,
             description=description,
@@ -183,6 +190,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             priority=priority,
             impact=impact,
             urgency=urgency,
+            assignee_id=assignee_id,
+            customer_service=service,
             created_at=now,
             updated_at=now,
             **details,
@@ -205,20 +214,17 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             },
         )
         _store_files(ticket, actor, channel, checked, message=None)
-        if data.department.auto_assign:
-            agent = pick_agent(data.department, requester.language)
-            if agent is not None:
-                Ticket.objects.filter(pk=ticket.pk).update(assignee=agent)
-                ticket.assignee = agent
-                record_event(
-                    ticket=ticket,
-                    actor=None,
-                    channel=Channel.SYSTEM,
-                    kind=Kind.ASSIGNED,
-                    old=None,
-                    new=agent.pk,
-                    is_public=False,
-                )
+        if assignee_id is not None:
+            adjust_load({assignee_id: 1}, assigned_to=assignee_id)
+            record_event(
+                ticket=ticket,
+                actor=None,
+                channel=Channel.SYSTEM,
+                kind=Kind.ASSIGNED,
+                old=None,
+                new=assignee_id,
+                is_public=False,
+            )
     return ticket
 
 
@@ -547,6 +553,7 @@ def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str =
         Ticket.objects.filter(pk=source.pk).update(
             status=Status.CLOSED, merged_into=target, closed_at=now, updated_at=now, version=F("version") + 1
         )
+        adjust_load(load_change(source.assignee_id, source.status, source.assignee_id, Status.CLOSED))
         Ticket.objects.filter(pk=target.pk).update(updated_at=now, version=F("version") + 1)
         record_event(
             ticket=source,
@@ -593,10 +600,7 @@ def _check_can_file_for(actor: User, requester: User) -> None:
 def _check_required(
     department: Department, priority: Priority, details: dict[str, Any], *, has_files: bool
 ) -> None:
-    rules = RequiredFields.objects.filter(
-        Q(department=department) | Q(department__isnull=True), Q(priority=priority) | Q(priority__isnull=True)
-    )
-    for rule in rules:
+    for rule in required_field_rules(department.pk, priority.pk):
         for name in rule.fields:
             if name == "ip_or_order":
                 if not (details["server_ip"] or details["order_number"]):
@@ -670,6 +674,16 @@ def _bump(
     if not rows.update(version=F("version") + 1, updated_at=now, **changes):
         raise Conflict(
             _("Someone else changed this ticket in the meantime. Reload it and try again."), field="version"
+        )
+    if "status" in changes or "assignee" in changes:
+        new_assignee = changes["assignee"].pk if changes.get("assignee") else None
+        adjust_load(
+            load_change(
+                ticket.assignee_id,
+                ticket.status,
+                new_assignee if "assignee" in changes else ticket.assignee_id,
+                changes.get("status", ticket.status),
+            )
         )
     for name, value in changes.items():
         setattr(ticket, name, value)

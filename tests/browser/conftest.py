@@ -1,7 +1,7 @@
 """Browser tests: Playwright for Python driving Debian's chromium against pytest-django's live server.
 
 Fixtures:
-- ``browser``: one headless chromium per test session.
+- ``browser``: one headless chromium for the browser tests (closed when they are done).
 - ``page``: a fresh context (own cookies) and page per test, at desktop width, English unless
   ``locale`` is passed through the ``page_for`` factory.
 - ``page_for(user=None, locale="en-GB", width=1280)``: more pages, e.g. an agent and a customer side by side;
@@ -28,7 +28,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE_WIDTH = 390
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread, and
+# later tests that call async_to_sync (websocket consumers) must not find it still there.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 

@@ -65,3 +65,25 @@ def test_home_shows_times_in_the_users_time_zone_with_its_name() -> None:
     page = client.get("/").content.decode()
     assert "Europe/Warsaw" in page and ticket.reference in page
     assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_health_names_a_mailbox_that_cannot_log_in() -> None:
+    from tessera.accounts.models import Department
+    from tessera.mail.models import Mailbox
+
+    now = clock.now()
+    WorkerHeartbeat.objects.create(worker_id="w1", hostname="h", pid=1, started_at=now, last_seen=now)
+    mailbox = Mailbox.objects.create(
+        address="support@example.com",
+        department=Department.objects.get(slug="technical"),
+        imap_host="127.0.0.1",
+        imap_username="support",
+    )
+    assert Client().get("/health").json()["mailboxes"]["status"] == "ok"
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_error="LOGIN failed: authentication failed", last_error_at=now
+    )
+    response = Client().get("/health")
+    assert response.status_code == 503
+    problems = response.json()["mailboxes"]["problems"]
+    assert problems[0]["mailbox"] == "support@example.com" and "LOGIN failed" in problems[0]["error"]

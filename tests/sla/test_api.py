@@ -47,8 +47,11 @@ def test_agent_of_another_department_gets_404(api_as: Any) -> None:
     assert api_as(f.agent("abuse")).get(f"/tickets/{ticket.pk}/sla").status_code == 404
 
 
-def test_agent_creates_a_calendar(api_as: Any) -> None:
-    response = api_as(f.agent()).post("/sla/calendars", {"name": "Two days", "definition": OFFICE})
+def test_admin_creates_a_calendar_and_an_agent_cannot(api_as: Any) -> None:
+    refused = api_as(f.agent()).post("/sla/calendars", {"name": "Two days", "definition": OFFICE})
+    assert refused.status_code == 403
+    assert not BusinessCalendar.objects.filter(name="Two days").exists()
+    response = api_as(f.admin()).post("/sla/calendars", {"name": "Two days", "definition": OFFICE})
     assert response.status_code == 201, response.content
     stored = BusinessCalendar.objects.get(name="Two days")
     assert response.json()["id"] == stored.pk
@@ -77,14 +80,14 @@ def test_customer_cannot_create_or_list_calendars(api_as: Any) -> None:
 )
 def test_invalid_calendar_is_422_and_nothing_saved(api_as: Any, definition: dict[str, Any]) -> None:
     before = BusinessCalendar.objects.count()
-    response = api_as(f.agent()).post("/sla/calendars", {"name": "Broken", "definition": definition})
+    response = api_as(f.admin()).post("/sla/calendars", {"name": "Broken", "definition": definition})
     assert response.status_code == 422, response.content
     assert response.json()["errors"][0]["field"] == "definition"
     assert BusinessCalendar.objects.count() == before
 
 
 def test_duplicate_calendar_name_is_422(api_as: Any) -> None:
-    agent = api_as(f.agent())
+    agent = api_as(f.admin())
     assert agent.post("/sla/calendars", {"name": "Twice", "definition": OFFICE}).status_code == 201
     assert agent.post("/sla/calendars", {"name": "Twice", "definition": OFFICE}).status_code == 422
 

@@ -1,0 +1,98 @@
+"""Latency of full-text ticket search (first page, permission-filtered) and of the workspace's bounded
+queue counts, on whatever database DATABASE_URL / TESSERA_DATA_DIR points at.
+
+Target (issue 3): search p99 < 100 ms at 1,000,000 tickets on PostgreSQL, and at 100k on SQLite.
+
+Run (read-only; the search index comes with `migrate search`):
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench TESSERA_DEBUG=false \\
+        .venv/bin/python bench/search_bench.py --rounds 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera.settings")
+
+import django
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+from tessera.accounts.models import User  # noqa: E402
+from tessera.search.services import search_tickets  # noqa: E402
+from tessera.tickets.models import Ticket  # noqa: E402
+from tessera.workspace.queries import queue_counts  # noqa: E402
+
+# Words of bench/generate.py's vocabulary: each is in roughly one ticket in eight (the worst case: a
+# common word), plus unique words (a ticket number in the body) and words that match nothing.
+COMMON = ("firewall", "invoice", "timeout", "mailbox", "backup", "dns", "password", "refund")
+
+
+def timed(call: Callable[[], Any], rounds: int) -> list[float]:
+    call()  # warm the connection and the caches once
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def report(name: str, samples: list[float]) -> dict[str, float]:
+    samples.sort()
+    p99 = samples[min(len(samples) - 1, round(len(samples) * 0.99) - 1)]
+    median = statistics.median(samples)
+    line = f"{name:<46} n={len(samples):<5} median={median:7.1f} ms  p99={p99:7.1f} ms"
+    print(f"{line}  max={samples[-1]:7.1f} ms")
+    return {"median": median, "p99": p99}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
+    args = parser.parse_args()
+    rng = random.Random(7)
+
+    tickets = Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    print(f"database: {connection.vendor}, newest ticket id {tickets}")
+    admin = User.objects.filter(role="admin").first()
+    agent = User.objects.filter(role="agent", memberships__isnull=False).order_by("id").first()
+    customer = Ticket.objects.order_by("-id").values_list("requester", flat=True).first()
+    customer_user = User.objects.get(pk=customer)
+    people = [("agent", agent), ("admin", admin), ("customer", customer_user)]
+
+    def query_kinds() -> dict[str, Callable[[], str]]:
+        return {
+            "one common word": lambda: rng.choice(COMMON),
+            "two common words": lambda: " ".join(rng.sample(COMMON, 2)),
+            "unique word (a ticket number)": lambda: str(rng.randrange(1, tickets + 1)),
+            "no match": lambda: f"zqx{rng.randrange(10**6)}",
+        }
+
+    results: dict[str, dict[str, float]] = {}
+    everything: list[float] = []
+    for label, user in people:
+        if user is None:
+            continue
+        for kind, make in query_kinds().items():
+            samples = timed(lambda user=user, make=make: search_tickets(user, make()), args.rounds)
+            everything += samples
+            results[f"search {label}: {kind}"] = report(f"search {label}: {kind}", samples)
+    report("search, all kinds together", everything)
+    if agent is not None:
+        report("queue counts (every sidebar queue), agent", timed(lambda: queue_counts(agent), 20))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""The SMTP/LMTP listener a mail server delivers to (aiosmtpd). A message is acknowledged only after it
+is stored; a database problem answers 451 so the sending server keeps it and retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import SMTP
+from django.conf import settings
+from django.db import close_old_connections
+
+from tessera.mail import ids
+from tessera.mail.inbound.store import MessageRefused, store_raw
+
+logger = logging.getLogger("tessera.mail.smtp")
+
+
+def _store(raw: bytes, source: str, mail_from: str, rcpt_tos: list[str]) -> None:
+    close_old_connections()
+    try:
+        store_raw(raw, source=source, envelope_from=mail_from, envelope_to=rcpt_tos)
+    finally:
+        close_old_connections()
+
+
+class InboundHandler:
+    def __init__(self, *, lmtp: bool) -> None:
+        self.lmtp = lmtp
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or b""
+        source = "lmtp" if self.lmtp else "smtp"
+        try:
+            await asyncio.to_thread(_store, raw, source, envelope.mail_from or "", list(envelope.rcpt_tos))
+            reply = "250 2.0.0 Message stored"
+        except MessageRefused as error:
+            reply = f"{error.smtp_code} 5.3.4 {error.reason}"
+        except Exception:
+            logger.exception("storing an inbound message failed")
+            reply = "451 4.3.0 Temporary failure, try again later"
+        if self.lmtp:
+            # LMTP answers once per recipient (RFC 2033); the message is stored once for all of them.
+            return "\r\n".join([reply] * max(len(envelope.rcpt_tos), 1))
+        return reply
+
+
+class _Controller(Controller):
+    def __init__(self, handler: InboundHandler, **kwargs: Any) -> None:
+        self.lmtp = handler.lmtp
+        super().__init__(handler, **kwargs)
+
+    def factory(self) -> SMTP:
+        cls = LMTP if self.lmtp else SMTP
+        return cls(
+            self.handler,
+            data_size_limit=settings.TESSERA_MAIL_MAX_BYTES,
+            hostname=ids.mail_domain(),
+            ident="Tessera",
+            **self.SMTP_kwargs,
+        )
+
+
+def start_listener(url: str) -> Controller:
+    """Start a listener from lmtp://host:port or smtp://host:port in a background thread."""
+    scheme, _, rest = url.partition("://")
+    host, _, port = rest.rstrip("/").rpartition(":")
+    if scheme not in ("lmtp", "smtp") or not port.isdigit():
+        raise ValueError(f"Listener must be lmtp://host:port or smtp://host:port, not {url!r}")
+    controller = _Controller(
+        InboundHandler(lmtp=scheme == "lmtp"), hostname=host or "127.0.0.1", port=int(port)
+    )
+    controller.start()
+    return controller

@@ -1,0 +1,142 @@
+"""Raw first: every inbound path hands the original bytes to `store_raw`, which saves them (content-
+addressed) with an `InboundMessage` row and enqueues processing in the same transaction. Once it returns,
+the message is safe: a crash later only delays processing, and a re-delivery is recognised."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from tessera.core import clock
+from tessera.mail.models import InboundMessage, Mailbox, raw_path
+
+logger = logging.getLogger("tessera.mail.inbound")
+STALE_PENDING = timedelta(minutes=2)
+
+
+class MessageRefused(Exception):
+    """The message cannot be accepted at all (empty, too large); the sender's server should bounce it."""
+
+    def __init__(self, reason: str, *, smtp_code: int = 554) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.smtp_code = smtp_code
+
+
+def header_summary(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender address and subject, read from the header block only (cheap, never raises)."""
+    try:
+        head = BytesParser(policy=policy.default).parsebytes(raw[:262_144], headersonly=True)
+        message_id = _safe(head, "Message-ID").strip()
+        senders = getaddresses([_safe(head, "From")])
+        subject = " ".join(_safe(head, "Subject").split())
+    except Exception:  # a mangled header block is stored anyway and explained at processing
+        return "", "", ""
+    sender = senders[0][1].strip().lower() if senders else ""
+    return message_id[:255], sender[:320], subject[:250]
+
+
+def _safe(head: object, name: str) -> str:
+    try:
+        value = head.get(name)  # type: ignore[attr-defined]
+        return str(value) if value is not None else ""
+    except Exception:  # undecodable RFC 2047 and friends: ignore this header
+        return ""
+
+
+def store_raw(
+    raw: bytes,
+    *,
+    source: str,
+    envelope_from: str = "",
+    envelope_to: list[str] | None = None,
+    mailbox: Mailbox | None = None,
+) -> tuple[InboundMessage, bool]:
+    """Store one message and enqueue its processing; returns (row, created). A re-delivery of a message
+    already stored (same sender and Message-ID, or same bytes) returns the first row, created=False."""
+    if not raw.strip():
+        raise MessageRefused(_("The message is empty."), smtp_code=554)
+    limit = settings.TESSERA_MAIL_MAX_BYTES
+    if len(raw) > limit:
+        raise MessageRefused(
+            _("The message is too large: at most %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+            smtp_code=552,
+        )
+    sha = hashlib.sha256(raw).hexdigest()
+    message_id, sender, subject = header_summary(raw)
+    if message_id:
+        key = "mid:" + hashlib.sha256(f"{sender}\n{message_id}".encode()).hexdigest()
+    else:
+        key = "sha:" + sha
+    existing = InboundMessage.objects.filter(Q(dedupe_key=key) | Q(sha256=sha)).first()
+    if existing is not None:
+        return existing, False
+    now = clock.now()
+    row = InboundMessage(
+        dedupe_key=key,
+        message_id=message_id,
+        sha256=sha,
+        size=len(raw),
+        source=source[:30],
+        mailbox=mailbox,
+        envelope_from=envelope_from[:320],
+        envelope_to=[address[:320] for address in (envelope_to or [])][:100],
+        sender=sender,
+        subject=subject,
+        received_at=now,
+        enqueued_at=now,
+    )
+    name = raw_path(row, "")
+    storage = row.raw.storage
+    # The file is written before the row: a crash in between leaves an orphan file, never a row
+    # without its bytes. Identical bytes share one file.
+    if storage.exists(name):
+        row.raw.name = name
+    else:
+        row.raw.save(name, ContentFile(raw), save=False)
+    from tessera.mail.tasks import process_inbound
+
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+            process_inbound.enqueue(row.pk)
+    except IntegrityError:
+        existing = InboundMessage.objects.filter(dedupe_key=key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def read_raw(row: InboundMessage) -> bytes:
+    with row.raw.open("rb") as handle:
+        data: bytes = handle.read()
+    return data
+
+
+def sweep_inbound(now: datetime | None = None) -> int:
+    """Re-enqueue pending messages whose processing task was lost (worker killed); returns how many."""
+    now = now or clock.now()
+    from tessera.mail.tasks import process_inbound
+
+    with transaction.atomic():
+        pks = list(
+            InboundMessage.objects.filter(
+                status=InboundMessage.Status.PENDING, enqueued_at__lt=now - STALE_PENDING
+            ).values_list("pk", flat=True)[:1000]
+        )
+        if pks:
+            InboundMessage.objects.filter(pk__in=pks).update(enqueued_at=now)
+            for pk in pks:
+                process_inbound.enqueue(pk)
+    return len(pks)

@@ -1,0 +1,202 @@
+"""The email channel's records: receiving mailboxes, raw inbound messages (kept for audit), bouncing
+addresses and the outbound outbox."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def raw_path(instance: InboundMessage, filename: str) -> str:
+    # Content-addressed: a re-delivered identical message is stored once, and the name never comes
+    # from the message itself.
+    return f"mail/raw/{instance.sha256[:2]}/{instance.sha256}.eml"
+
+
+class Mailbox(models.Model):
+    """A receiving address (support@, billing@, abuse@…) and the department its mail goes to; optionally
+    an IMAP mailbox Tessera fetches from."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS (IMAPS, port 993)")
+        STARTTLS = "starttls", _("STARTTLS")
+        NONE = "none", _("None (loopback only)")
+
+    class Auth(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        XOAUTH2 = "xoauth2", _("OAuth 2 (XOAUTH2)")
+
+    address = models.EmailField(_("receiving address"), unique=True)
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    trusted = models.BooleanField(
+        _("trusted channel"),
+        default=False,
+        help_text=_(
+            "Honour Tessera's own X-Tessera-* headers (department, priority) in mail arriving here. "
+            "Only for addresses that outsiders cannot write to directly."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    imap_host = models.CharField(_("IMAP host"), max_length=200, blank=True)
+    imap_port = models.PositiveIntegerField(_("IMAP port"), default=993)
+    imap_security = models.CharField(
+        _("IMAP security"), max_length=10, choices=Security.choices, default=Security.SSL
+    )
+    imap_auth = models.CharField(_("IMAP login"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
+    imap_username = models.CharField(_("IMAP user"), max_length=200, blank=True)
+    imap_password = models.CharField(_("IMAP password"), max_length=500, blank=True)
+    imap_folder = models.CharField(_("folder"), max_length=200, default="INBOX")
+    imap_done_folder = models.CharField(
+        _("move processed mail to"),
+        max_length=200,
+        blank=True,
+        help_text=_("Empty: stored messages are only flagged as seen."),
+    )
+    oauth_token_url = models.URLField(_("OAuth token URL"), blank=True)
+    oauth_client_id = models.CharField(_("OAuth client id"), max_length=200, blank=True)
+    oauth_client_secret = models.CharField(_("OAuth client secret"), max_length=500, blank=True)
+    oauth_refresh_token = models.TextField(_("OAuth refresh token"), blank=True)
+    oauth_access_token = models.TextField(blank=True)
+    oauth_expires_at = models.DateTimeField(null=True, blank=True)
+    # Where fetching resumes: UIDs are only meaningful within one UIDVALIDITY.
+    imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
+    imap_last_uid = models.BigIntegerField(default=0)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["address"]
+        verbose_name = _("mailbox")
+        verbose_name_plural = _("mailboxes")
+
+    def __str__(self) -> str:
+        return self.address
+
+    @property
+    def fetches(self) -> bool:
+        return bool(self.is_active and self.imap_host and self.imap_username)
+
+
+class InboundMessage(models.Model):
+    """One received message, stored raw before anything else happens, then processed by a task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+        QUARANTINED = "quarantined", _("Quarantined")
+        IGNORED = "ignored", _("Ignored")
+
+    # Message-ID when present, else the content hash: a re-delivery (even with extra Received headers)
+    # is recognised and never processed twice.
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    raw = models.FileField(upload_to=raw_path, max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    source = models.CharField(_("received through"), max_length=30)
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    envelope_from = models.CharField(max_length=320, blank=True)
+    envelope_to = models.JSONField(default=list, blank=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=250, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(_("reason"), blank=True)
+    notes = models.JSONField(_("notes"), default=list, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ticket_message = models.ForeignKey(
+        "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The full text before quoted history and signatures were folded away, and the sanitised HTML.
+    full_text = models.TextField(blank=True)
+    clean_html = models.TextField(blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_idx"),
+            models.Index(fields=["sender", "received_at"], name="inbound_sender_idx"),
+            models.Index(fields=["ticket", "received_at"], name="inbound_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender}: {self.subject}"
+
+
+class BouncingAddress(models.Model):
+    """An address that bounced our mail: nothing more is sent to it until it writes to us again."""
+
+    email = models.EmailField(_("address"), unique=True)
+    reason = models.TextField(_("reason"), blank=True)
+    bounces = models.PositiveIntegerField(_("bounces"), default=1)
+    first_bounced_at = models.DateTimeField(default=timezone.now)
+    last_bounced_at = models.DateTimeField(_("last bounce"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_bounced_at"]
+        verbose_name = _("bouncing address")
+        verbose_name_plural = _("bouncing addresses")
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class OutboundEmail(models.Model):
+    """One email to one recipient, written in the transaction of the change that caused it and delivered by
+    a task after commit."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SUPPRESSED = "suppressed", _("Not sent")
+
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    to = models.CharField(_("recipient"), max_length=320)
+    from_email = models.CharField(_("sender"), max_length=320)
+    subject = models.CharField(_("subject"), max_length=300)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=255)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    auto_submitted = models.BooleanField(default=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    attempt_log = models.JSONField(default=list, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outbound_state_idx"),
+            models.Index(fields=["claim"], name="outbound_claim_idx"),
+            models.Index(fields=["ticket", "created_at"], name="outbound_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

@@ -1,0 +1,184 @@
+"""Ticket emails to the requester and CCs, triggered by timeline events inside the change's transaction
+(so the email is queued if and only if the change commits), rendered in each recipient's language."""
+
+from __future__ import annotations
+
+import contextlib
+import zoneinfo
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+
+from tessera.accounts.models import User
+from tessera.mail import ids
+from tessera.mail.models import InboundMessage
+from tessera.mail.outbound import queue_email
+from tessera.notifications.addresses import address_for
+from tessera.notifications.models import MessageKind
+from tessera.tickets.models import Message, Priority, Status, Ticket, TimelineEvent
+
+Kind = TimelineEvent.Kind
+# Set while processing automatic mail (Auto-Submitted, bulk): RFC 3834 forbids answering it.
+_quiet: ContextVar[bool] = ContextVar("tessera_mail_quiet", default=False)
+
+
+@contextlib.contextmanager
+def quiet(active: bool = True) -> Iterator[None]:
+    token = _quiet.set(active)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
+
+
+def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
+    """Receiver of `event_recorded`: queues the customer emails this event calls for."""
+    if not event.is_public:
+        return
+    template = _template_for(event)
+    if template is None:
+        return
+    if template == "ticket_received" and _quiet.get():
+        return
+    ticket = event.ticket
+    for user in _recipients(ticket, event, include_actor=template == "ticket_received"):
+        send_ticket_email(ticket=ticket, user=user, template=template, event=event)
+
+
+def _template_for(event: TimelineEvent) -> str | None:
+    if event.kind == Kind.CREATED:
+        return "ticket_received"
+    if event.kind == Kind.REPLIED:
+        message = event.message
+        if (
+            message is None
+            or message.kind != Message.Kind.REPLY
+            or event.actor is None
+            or not event.actor.is_agent
+        ):
+            return None
+        return "agent_reply"
+    if event.kind == Kind.PRIORITY_CHANGED:
+        return "priority_changed"
+    if event.kind == Kind.STATUS_CHANGED:
+        new, old = str(event.new or ""), str(event.old or "")
+        if new == Status.OPEN and old == Status.NEW:
+            # An agent's first reply accepts the ticket; their reply email already says so.
+            previous = (
+                TimelineEvent.objects.filter(ticket_id=event.ticket_id, pk__lt=event.pk)
+                .order_by("-pk")
+                .first()
+            )
+            if previous is not None and previous.kind == Kind.REPLIED and previous.actor_id == event.actor_id:
+                return None
+            return "accepted"
+        if event.actor is not None and not event.actor.is_agent and new == Status.OPEN:
+            return None  # the customer's own reply reopened it; nothing to tell them
+        by_status: dict[str, str] = {
+            Status.WAITING.value: "returned",
+            Status.RESOLVED.value: "resolved",
+            Status.CLOSED.value: "closed",
+        }
+        return by_status.get(new, "status_changed")
+    return None
+
+
+def _recipients(ticket: Ticket, event: TimelineEvent, *, include_actor: bool) -> list[User]:
+    people = [ticket.requester, *ticket.cc.filter(is_active=True)]
+    seen: set[int] = set()
+    chosen = []
+    for person in people:
+        if person.pk in seen or not person.is_active or not person.email:
+            continue
+        seen.add(person.pk)
+        if person.pk == event.actor_id and not include_actor:
+            continue  # nobody is emailed about their own action
+        chosen.append(person)
+    return chosen
+
+
+def kind_for(ticket: Ticket) -> str:
+    """The address kind (support/billing/abuse) for the ticket's department, by the setting's mapping."""
+    kind = settings.TESSERA_MAIL_KIND_BY_DEPARTMENT.get(ticket.department.slug, MessageKind.SUPPORT)
+    return kind if kind in MessageKind.values else MessageKind.SUPPORT
+
+
+def thread_headers(ticket: Ticket) -> dict[str, str]:
+    """Message threading for every mail client: the customer's own first message and latest message (when
+    the ticket came by mail) plus the ticket's stable thread id; Reply-To threads the answer back in."""
+    inbound = list(
+        InboundMessage.objects.filter(ticket=ticket, status=InboundMessage.Status.PROCESSED)
+        .exclude(message_id="")
+        .order_by("received_at", "pk")
+        .values_list("message_id", flat=True)
+    )
+    references = [ids.thread_root(ticket.pk)]
+    if inbound:
+        references = [inbound[0], *references]
+        if inbound[-1] != inbound[0]:
+            references.append(inbound[-1])
+    base = ticket.department.email or settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].strip(">")
+    return {
+        "In-Reply-To": references[-1],
+        "References": " ".join(references),
+        "Reply-To": ids.reply_address(base, ticket.pk),
+    }
+
+
+def ticket_url(ticket: Ticket) -> str:
+    for name in ("portal_ticket", "portal:ticket", "tickets:portal_detail"):
+        try:
+            return settings.BASE_URL + reverse(name, args=[ticket.pk])
+        except NoReverseMatch:
+            continue
+    return f"{settings.BASE_URL}/tickets/{ticket.pk}"
+
+
+def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: TimelineEvent) -> None:
+    context: dict[str, Any] = {
+        "ticket": ticket,
+        "recipient": user,
+        "event": event,
+        "reason": event.reason,
+        "url": ticket_url(ticket),
+        "marker": ids.marker(ticket.pk),
+        "unverified": not user.is_verified and user.pk == ticket.requester_id,
+    }
+    if template == "ticket_received":
+        from tessera.sla.models import TicketSla
+
+        state = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+        context["due"] = state.first_response_due if state else None
+    elif template == "agent_reply" and event.message is not None:
+        context["body"] = event.message.body
+        context["agent"] = event.actor
+    elif template == "priority_changed":
+        names = dict(Priority.objects.filter(slug__in=[event.old, event.new]).values_list("slug", "name"))
+        context["old_priority"] = names.get(str(event.old), event.old)
+        context["new_priority"] = names.get(str(event.new), event.new)
+    elif template == "status_changed":
+        context["status"] = Status(event.new).label if event.new in Status.values else event.new
+    try:
+        zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    language = user.language if user.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(zone):
+        subject = render_to_string(f"mail/emails/{template}/subject.txt", context).strip()
+        text = render_to_string(f"mail/emails/{template}/body.txt", context)
+        html = render_to_string(f"mail/emails/{template}/body.html", context)
+    queue_email(
+        to=address_for(user, kind_for(ticket)),
+        subject=subject,
+        text=text,
+        html=html,
+        ticket=ticket,
+        auto_submitted=template != "agent_reply",
+        dedupe_key=f"ticket-event:{event.pk}:{user.pk}",
+        headers=thread_headers(ticket),
+    )

@@ -1,0 +1,349 @@
+"""The outbox: queue emails inside the caller's transaction; a task delivers them after commit.
+
+Delivery guarantee
+------------------
+* Nothing is lost: the `OutboundEmail` row and its delivery task are written in the caller's transaction,
+  so they commit (or roll back) with the change that caused them. If the task is lost (a worker killed
+  mid-task), the periodic `sweep_outbox` re-enqueues every row still queued.
+* Nothing is sent twice for the same `dedupe_key` (e.g. one event and one recipient): a unique constraint
+  refuses a second row, and a conditional UPDATE claims a row (queued → sending) before the SMTP
+  transaction, so two workers never send the same row.
+* The one unavoidable window is between the SMTP server's "250 OK" and our UPDATE to `sent`: a crash
+  exactly there leaves the row `sending`. After `STALE_CLAIM` the sweep re-queues it and it is re-sent
+  with the *same* Message-ID, so the recipient's server and mail client see one message (Gmail, Exchange
+  and most MUAs drop a repeated Message-ID). We prefer this at-least-once to silently losing a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import smtplib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from tessera.core import clock
+from tessera.mail import ids
+from tessera.mail.models import BouncingAddress, OutboundEmail
+from tessera.tickets.models import Ticket
+
+logger = logging.getLogger("tessera.mail.outbound")
+
+MAX_ATTEMPTS = 10
+STALE_CLAIM = timedelta(minutes=5)
+TASK_BATCH = 50
+State = OutboundEmail.State
+
+
+@dataclass
+class EmailSpec:
+    to: str
+    subject: str
+    text: str
+    dedupe_key: str
+    html: str | None = None
+    ticket: Ticket | None = None
+    auto_submitted: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
+    from_email: str = ""
+
+
+def queue_email(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    ticket: Ticket | None = None,
+    auto_submitted: bool = True,
+    dedupe_key: str,
+    headers: dict[str, str] | None = None,
+    from_email: str = "",
+) -> OutboundEmail | None:
+    """Queue one email in the caller's transaction; delivered by a task after commit. Returns None if
+    dedupe_key was already queued (idempotent)."""
+    spec = EmailSpec(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        ticket=ticket,
+        auto_submitted=auto_submitted,
+        dedupe_key=dedupe_key,
+        headers=dict(headers or {}),
+        from_email=from_email,
+    )
+    row = _build(spec, bouncing=_bouncing([to]))
+    try:
+        with transaction.atomic():  # savepoint: a duplicate key must not break the caller's transaction
+            row.save(force_insert=True)
+            if row.state == State.QUEUED:
+                _enqueue([row.pk])
+    except IntegrityError:
+        if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
+            return None
+        raise
+    return row
+
+
+def queue_emails(emails: Sequence[EmailSpec]) -> int:
+    """Bulk variant for announcements to many recipients (bulk_create, ignore duplicates by dedupe_key),
+    returns how many were newly queued."""
+    by_key = {spec.dedupe_key: spec for spec in emails}
+    if not by_key:
+        return 0
+    existing: set[str] = set()
+    keys = list(by_key)
+    for start in range(0, len(keys), 500):
+        existing |= set(
+            OutboundEmail.objects.filter(dedupe_key__in=keys[start : start + 500]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+    fresh = [spec for key, spec in by_key.items() if key not in existing]
+    bouncing = _bouncing([spec.to for spec in fresh])
+    rows = [_build(spec, bouncing=bouncing) for spec in fresh]
+    with transaction.atomic():
+        OutboundEmail.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+        new_keys = [row.dedupe_key for row in rows if row.state == State.QUEUED]
+        # ignore_conflicts does not give primary keys back; a concurrent caller may have won a key, in
+        # which case we enqueue its row too, which is harmless (rows are claimed before sending).
+        queued_ids: list[int] = []
+        for start in range(0, len(new_keys), 500):
+            queued_ids += list(
+                OutboundEmail.objects.filter(
+                    dedupe_key__in=new_keys[start : start + 500], state=State.QUEUED
+                ).values_list("pk", flat=True)
+            )
+        for start in range(0, len(queued_ids), TASK_BATCH):
+            _enqueue(queued_ids[start : start + TASK_BATCH])
+    return len(rows)
+
+
+def _bouncing(addresses: list[str]) -> set[str]:
+    lowered = [a.strip().lower() for a in addresses]
+    found: set[str] = set()
+    for start in range(0, len(lowered), 500):
+        found |= set(
+            BouncingAddress.objects.filter(email__in=lowered[start : start + 500]).values_list(
+                "email", flat=True
+            )
+        )
+    return found
+
+
+def _build(spec: EmailSpec, *, bouncing: set[str]) -> OutboundEmail:
+    headers = dict(spec.headers)
+    ticket_id = spec.ticket.pk if spec.ticket is not None else None
+    message_id = headers.pop("Message-ID", "") or ids.message_id(ticket_id)
+    if spec.auto_submitted:
+        headers.setdefault("Auto-Submitted", "auto-generated")
+        # Ask Exchange and others not to answer with out-of-office replies (loop safety).
+        headers.setdefault("X-Auto-Response-Suppress", "All")
+    if spec.ticket is not None:
+        headers.setdefault("X-Tessera-Ticket", spec.ticket.reference)
+    from_email = spec.from_email or _ticket_sender(spec.ticket) or settings.DEFAULT_FROM_EMAIL
+    now = clock.now()
+    to = spec.to.strip()
+    suppressed = to.lower() in bouncing
+    return OutboundEmail(
+        dedupe_key=spec.dedupe_key[:200],
+        to=to,
+        from_email=from_email,
+        subject=" ".join(spec.subject.split())[:300],
+        text=spec.text,
+        html=spec.html or "",
+        headers=headers,
+        message_id=message_id,
+        ticket=spec.ticket,
+        auto_submitted=spec.auto_submitted,
+        state=State.SUPPRESSED if suppressed else State.QUEUED,
+        last_error="The address is bouncing." if suppressed else "",
+        created_at=now,
+        next_attempt_at=now,
+        enqueued_at=now,
+    )
+
+
+def _ticket_sender(ticket: Ticket | None) -> str:
+    if ticket is None:
+        return ""
+    department = ticket.department
+    if not department.email:
+        return ""
+    return f'"{department.name}" <{department.email}>'
+
+
+def _enqueue(pks: list[int], run_after: datetime | None = None) -> None:
+    from tessera.mail.tasks import deliver_emails
+
+    task = deliver_emails.using(run_after=run_after) if run_after else deliver_emails
+    task.enqueue(pks)
+
+
+# Delivery -----------------------------------------------------------------------------------------------
+
+
+def claim(pks: list[int]) -> list[OutboundEmail]:
+    """Claim queued rows that are due with one conditional UPDATE (committed before any SMTP traffic)."""
+    now = clock.now()
+    token = secrets.token_hex(8)
+    OutboundEmail.objects.filter(pk__in=pks, state=State.QUEUED, next_attempt_at__lte=now).update(
+        state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    return list(OutboundEmail.objects.filter(claim=token, state=State.SENDING).order_by("pk"))
+
+
+def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
+    headers = {"Message-ID": email.message_id, **email.headers}
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=email.from_email,
+        to=[email.to],
+        headers={k: v for k, v in headers.items() if k.lower() != "reply-to"},
+        reply_to=[headers["Reply-To"]] if headers.get("Reply-To") else None,
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    return message
+
+
+def deliver(pks: list[int]) -> dict[str, int]:
+    """Send the given queued emails over one connection of the configured mailer; record each attempt;
+    retry temporary failures with exponential backoff."""
+    with transaction.atomic():
+        rows = claim(pks)
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not rows:
+        return counts
+    connection: Any = mailers[settings.TESSERA_MAIL_MAILER]
+    opened = False
+    try:
+        for email in rows:
+            started = clock.now()
+            try:
+                if not opened:
+                    connection.open()
+                    opened = True
+                send_one(connection, email)
+            except Exception as error:  # each failure is recorded; the next email still goes
+                outcome = _failed(email, error, started)
+                counts[outcome] += 1
+                if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+                    opened = False
+                    _close(connection)
+                continue
+            _sent(email, started)
+            counts["sent"] += 1
+    finally:
+        if opened:
+            _close(connection)
+    return counts
+
+
+def send_one(connection: Any, email: OutboundEmail) -> None:
+    """One SMTP transaction (separate function so crash tests can stop the process right here)."""
+    sent = connection.send_messages([build_message(email)])
+    if not sent:
+        raise smtplib.SMTPException("The mailer did not accept the message.")
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception:  # closing a broken connection may fail too; nothing to do about it
+        logger.debug("closing the mail connection failed", exc_info=True)
+
+
+def _sent(email: OutboundEmail, started: datetime) -> None:
+    now = clock.now()
+    entry = {"at": started.isoformat(), "outcome": "sent"}
+    OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
+        state=State.SENT, sent_at=now, attempt_log=[*email.attempt_log, entry], last_error=""
+    )
+
+
+def _permanent(error: Exception) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    code = getattr(error, "smtp_code", None)
+    return isinstance(code, int) and code >= 500
+
+
+def _failed(email: OutboundEmail, error: Exception, started: datetime) -> str:
+    text = f"{type(error).__name__}: {error}"[:1000]
+    entry = {"at": started.isoformat(), "outcome": "error", "error": text}
+    log = [*email.attempt_log, entry]
+    permanent = _permanent(error)
+    if permanent or email.attempts >= MAX_ATTEMPTS:
+        OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
+            state=State.FAILED, attempt_log=log, last_error=text
+        )
+        if permanent and isinstance(error, smtplib.SMTPRecipientsRefused):
+            mark_bouncing(email.to, text)
+        logger.warning("email %s to %s failed for good: %s", email.pk, email.to, text)
+        return "failed"
+    delay = backoff(email.attempts)
+    at = clock.now() + delay
+    with transaction.atomic():
+        OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
+            state=State.QUEUED, attempt_log=log, last_error=text, next_attempt_at=at, enqueued_at=clock.now()
+        )
+        _enqueue([email.pk], run_after=at)
+    return "retry"
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, at most 6 hours between attempts."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def mark_bouncing(address: str, reason: str) -> None:
+    """Stop mailing an address that bounced; counted per bounce."""
+    email = address.strip().lower()
+    now = clock.now()
+    updated = BouncingAddress.objects.filter(email=email).update(
+        bounces=F("bounces") + 1, last_bounced_at=now, reason=reason[:2000]
+    )
+    if not updated:
+        try:
+            with transaction.atomic():
+                BouncingAddress.objects.create(
+                    email=email, reason=reason[:2000], first_bounced_at=now, last_bounced_at=now
+                )
+        except IntegrityError:  # a concurrent bounce created it first
+            pass
+
+
+def sweep_outbox(now: datetime | None = None) -> int:
+    """Recover after crashes: re-queue rows left `sending` by a dead worker, and re-enqueue queued rows
+    whose task was lost. Returns how many rows were (re-)enqueued."""
+    now = now or clock.now()
+    with transaction.atomic():
+        stale = list(
+            OutboundEmail.objects.filter(state=State.SENDING, claimed_at__lt=now - STALE_CLAIM).values_list(
+                "pk", flat=True
+            )
+        )
+        if stale:
+            OutboundEmail.objects.filter(pk__in=stale, state=State.SENDING).update(
+                state=State.QUEUED, claim="", next_attempt_at=min(now, clock.now())
+            )
+        due = list(
+            OutboundEmail.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - STALE_CLAIM) | Q(pk__in=stale))
+            .values_list("pk", flat=True)[:5000]
+        )
+        if due:
+            OutboundEmail.objects.filter(pk__in=due).update(enqueued_at=now)
+            for start in range(0, len(due), TASK_BATCH):
+                _enqueue(due[start : start + TASK_BATCH])
+    return len(due)

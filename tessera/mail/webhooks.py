@@ -1,0 +1,29 @@
+"""Inbound mail from providers' webhooks through django-anymail (mounted at /mail/anymail/<esp>/inbound/).
+Anymail verifies each provider's signature (Mailgun's HMAC with the webhook signing key, Mandrill's
+HMAC with the webhook key) and the shared basic-auth secret before our receiver sees anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anymail.signals import AnymailInboundEvent, inbound
+
+from tessera.mail.inbound.store import store_raw
+
+
+def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
+    message = event.message
+    if message is None:
+        return
+    raw = message.as_bytes()
+    envelope_to = [message.envelope_recipient] if getattr(message, "envelope_recipient", None) else []
+    store_raw(
+        raw,
+        source=f"webhook:{esp_name.lower()}"[:30],
+        envelope_from=str(getattr(message, "envelope_sender", "") or ""),
+        envelope_to=[str(a) for a in envelope_to],
+    )
+
+
+def connect() -> None:
+    inbound.connect(on_inbound, dispatch_uid="tessera.mail.webhooks")

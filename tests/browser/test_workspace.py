@@ -1,0 +1,194 @@
+"""Issue 3, scenarios 2, 3 and 4, plus the live banner: an agent in the workspace and a customer in the
+portal, each in their own browser context, against the same live server."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tessera.tickets import services
+from tessera.tickets.models import Channel, Status, Ticket
+from tessera.workspace.models import CannedResponse
+from tests import factories
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def png(width: int = 160, height: int = 96) -> bytes:
+    """A real PNG (a colour gradient), so the preview in the screenshot shows something."""
+    import struct
+    import zlib
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((40 + x, 70 + y, 211)) for x in range(width)) for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_scenario_2_agent_asks_for_information_and_customer_answers(page_for: Any, shoot: Any) -> None:
+    carla = factories.customer("carla rossi")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    ticket = factories.ticket(
+        carla,
+        subject="VPS unreachable since this morning",
+        description="SSH times out since 8:00. The web site on the same server still answers.",
+        prio="high",
+        details={"affected_service": "VPS Milano 2", "server_ip": "203.0.113.10"},
+        files=[SimpleUploadedFile("ssh-timeout.png", png())],
+    )
+    services.add_reply(actor=carla, ticket=ticket, body="It also happens from my phone's network.")
+    factories.ticket(carla, subject="Old invoice question", dept="billing")
+    agent = factories.agent("technical", name="tomasz nowak")
+    CannedResponse.objects.create(
+        title="Ask for the server", body="Hello {{ requester first name }}, which server?"
+    )
+
+    desk = page_for(agent)
+    desk.goto("/agent/")
+    desk.get_by_role("link", name=re.compile("^Technical")).click()
+    expect(desk.get_by_role("heading", name="Technical")).to_be_visible()
+    shoot(desk, "workspace-queue")
+    desk.keyboard.press("j")  # keyboard: first row, then open it
+    desk.keyboard.press("Enter")
+    expect(desk.get_by_role("heading", name=re.compile("VPS unreachable"))).to_be_visible()
+    expect(desk.get_by_role("img", name="ssh-timeout.png")).to_be_visible()  # preview through the API
+
+    desk.get_by_label("Status").select_option("waiting")
+    desk.get_by_label("Reason, or the question for the customer").fill("Which server IP is affected?")
+    desk.get_by_role("button", name="Change status").click()
+    expect(desk.get_by_text("Status changed.")).to_be_visible()
+    expect(desk.locator(".ws-ticket-header .badge-status-waiting")).to_have_text("Waiting on customer")
+    desk.evaluate("window.scrollTo(0, 0)")
+    shoot(desk, "workspace-ticket")
+
+    portal = page_for(carla)
+    portal.goto(f"/tickets/{ticket.reference}")
+    prompt = portal.locator("#waiting-prompt")
+    expect(prompt).to_contain_text("We need more information from you")
+    expect(prompt).to_contain_text("Which server IP is affected?")
+    portal.locator("#reply textarea").fill("It is 203.0.113.10.")
+    portal.locator("#reply").get_by_role("button", name="Send reply").click()
+    expect(portal.get_by_text("It is 203.0.113.10.").first).to_be_visible()
+    assert Ticket.objects.get(pk=ticket.pk).status == Status.OPEN
+
+    desk.reload()
+    expect(desk.get_by_text("It is 203.0.113.10.")).to_be_visible()
+    expect(desk.locator(".ws-ticket-header .badge-status-open")).to_be_visible()
+
+
+def test_scenario_3_priority_change_with_a_reason_reaches_the_customer(page_for: Any) -> None:
+    carla = factories.customer("carla")
+    ticket = factories.ticket(carla, subject="Backups failing", prio="medium")
+    agent = factories.agent("technical")
+
+    desk = page_for(agent)
+    desk.goto(f"/agent/tickets/{ticket.pk}/")
+    desk.get_by_label("Priority", exact=True).select_option("critical")
+    desk.get_by_role("button", name="Change priority").click()  # the reason is required
+    expect(desk.locator(".ws-ticket-header .badge-priority")).to_have_text("Medium")
+    desk.get_by_label("Reason (the customer sees it)").fill("Every customer backup on this node is affected")
+    desk.get_by_role("button", name="Change priority").click()
+    expect(desk.locator(".ws-ticket-header .badge-priority")).to_have_text("Critical")
+    expect(desk.get_by_text("changed the priority from Medium to Critical")).to_be_visible()
+
+    portal = page_for(carla)
+    portal.goto(f"/tickets/{ticket.reference}")
+    expect(portal.locator(".badge-priority").first).to_have_text("Critical")
+    expect(portal.get_by_text("Every customer backup on this node is affected")).to_be_visible()
+
+
+def test_scenario_4_phone_call_for_a_contact_shows_in_their_portal(page_for: Any, shoot: Any) -> None:
+    marta = factories.customer("marta kowalska")
+    factories.customer("martin other")
+    agent = factories.agent("technical")
+
+    desk = page_for(agent)
+    desk.goto("/agent/")
+    desk.get_by_role("link", name="Log a phone call").click()
+    desk.get_by_label("Find the caller by name, email or phone").press_sequentially("kowal")
+    desk.get_by_text(marta.email).click()  # search as you type
+    desk.get_by_label("Department").select_option("technical")
+    desk.get_by_label("Subject").fill("Phone: mail server rejects attachments")
+    desk.get_by_label("What the caller said").fill("Marta called: attachments over 5 MB bounce.")
+    shoot(desk, "workspace-phone")
+    desk.get_by_role("button", name="Create ticket").click()
+    expect(desk.get_by_role("heading", name=re.compile("mail server rejects attachments"))).to_be_visible()
+    ticket = Ticket.objects.get(subject="Phone: mail server rejects attachments")
+    assert ticket.channel == Channel.PHONE and ticket.requester == marta and ticket.submitted_by == agent
+
+    portal = page_for(marta)
+    portal.goto("/")
+    expect(portal.get_by_text("Phone: mail server rejects attachments")).to_be_visible()
+    portal.get_by_text("Phone: mail server rejects attachments").click()
+    expect(portal.get_by_text("Marta called: attachments over 5 MB bounce.")).to_be_visible()
+
+
+@pytest.fixture
+def asgi_server(live_server: Any) -> Iterator[str]:
+    """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the HTTP
+    one. Cookies are per host, not port, so the browser's session works on both."""
+    import uvicorn
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+
+    from tessera.core.routing import websocket_urlpatterns
+
+    application = ProtocolTypeRouter(
+        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"localhost:{port}"
+    server.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_live_banner_warns_before_a_conflicting_reply(page_for: Any, asgi_server: str, settings: Any) -> None:
+    settings.TESSERA_LIVE_POLL_SECONDS = 0.5
+    carla = factories.customer("carla")
+    ticket = factories.ticket(carla, subject="Certificate expired")
+    agent = factories.agent("technical", name="anna")
+    colleague = factories.agent("technical", name="tomasz")
+
+    desk = page_for(agent)
+    desk.add_init_script(f"window.TESSERA_LIVE_HOST = {asgi_server!r};")
+    desk.goto(f"/agent/tickets/{ticket.pk}/")
+    desk.get_by_label("Message").fill("I renewed it for you.")
+    services.add_reply(actor=colleague, ticket=Ticket.objects.get(pk=ticket.pk), body="Renewed, all good.")
+
+    banner = desk.locator("#live-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Tomasz replied")
+
+    # Sending anyway is refused by the version check, and the draft survives.
+    desk.get_by_role("button", name="Send reply").click()
+    expect(desk.get_by_text("Not sent: someone changed this ticket first.")).to_be_visible()
+    expect(desk.get_by_label("Message")).to_have_value("I renewed it for you.")
+    expect(desk.get_by_text("Renewed, all good.")).to_be_visible()
+    assert not ticket.messages.filter(body="I renewed it for you.").exists()
