@@ -1,4 +1,6 @@
-"""Full-text ticket search on the database's own index (see migrations/0001_fulltext.py).
+"""Full-text ticket search on the database's own index: SQLite FTS5 tables (migrations/0001_fulltext.py),
+PostgreSQL one tsvector document per ticket (migrations/0002_search_document.py), both written by
+triggers in the same transaction as the change.
 
 The user's text never reaches the engine's query syntax: it is cut into words and each word is quoted
 (FTS5) or handed to `plainto_tsquery` (PostgreSQL), so operators, quotes and parentheses are just text.
@@ -6,17 +8,17 @@ The user's text never reaches the engine's query syntax: it is cut into words an
 
 from __future__ import annotations
 
-import json
 import re
+from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import User
+from tessera.accounts.models import Membership, User
 from tessera.core.errors import ValidationFailed
-from tessera.core.pagination import Page, paginate
+from tessera.core.pagination import Page, decode_cursor, encode_cursor, paginate
 from tessera.tickets.models import Ticket
 from tessera.tickets.queries import visible_tickets
 
@@ -44,29 +46,23 @@ def _fts5_query(words: list[str]) -> str:
 
 
 def matching_ids(words: list[str], *, include_notes: bool) -> RawSQL:
-    """SQL for the ids of tickets whose subject, description or messages contain every word.
+    """SQLite: SQL for the ids of tickets whose subject, description or one message contain every word.
 
     Without `include_notes` only public replies count, so an internal note can never make a ticket
     match for a customer."""
     note_filter = "" if include_notes else " AND m.kind = 'reply'"
-    if connection.vendor == "postgresql":
-        text = " ".join(words)
-        sql = (
-            "SELECT t.id FROM tickets_ticket t WHERE to_tsvector('simple'::regconfig, "  # noqa: S608 - constant SQL (note_filter is a literal); words are parameters
-            "t.subject || ' ' || t.description) @@ plainto_tsquery('simple'::regconfig, %s) "
-            "UNION SELECT m.ticket_id FROM tickets_message m WHERE to_tsvector('simple'::regconfig, m.body) "
-            f"@@ plainto_tsquery('simple'::regconfig, %s){note_filter}"
-        )
-        return RawSQL(sql, (text, text))  # noqa: S611 - only constant SQL; the words are parameters
-    if connection.vendor == "sqlite":
-        query = _fts5_query(words)
-        sql = (
-            "SELECT rowid FROM search_ticket_fts WHERE search_ticket_fts MATCH %s "  # noqa: S608 - constant SQL (note_filter is a literal); words are parameters
-            "UNION SELECT m.ticket_id FROM search_message_fts f JOIN tickets_message m ON m.id = f.rowid "
-            f"WHERE search_message_fts MATCH %s{note_filter}"
-        )
-        return RawSQL(sql, (query, query))  # noqa: S611 - only constant SQL; the words are parameters
-    raise NotImplementedError(connection.vendor)
+    query = _fts5_query(words)
+    sql = (
+        "SELECT rowid FROM search_ticket_fts WHERE search_ticket_fts MATCH %s "  # noqa: S608 - constant SQL (note_filter is a literal); words are parameters
+        "UNION SELECT m.ticket_id FROM search_message_fts f JOIN tickets_message m ON m.id = f.rowid "
+        f"WHERE search_message_fts MATCH %s{note_filter}"
+    )
+    return RawSQL(sql, (query, query))  # noqa: S611 - only constant SQL; the words are parameters
+
+
+# PostgreSQL: one row per ticket in search_document (migrations/0002), with `agent_text` (everything,
+# GIN-indexed) and `public_text` (no internal notes). A customer may only ever match on public_text.
+_TSQUERY = "plainto_tsquery('simple'::regconfig, %s)"
 
 
 def text_filter(user: User, text: str) -> Q | None:
@@ -74,46 +70,73 @@ def text_filter(user: User, text: str) -> Q | None:
     words = terms(text)
     if not words:
         return None
-    include_notes = user.is_agent
-    if connection.vendor == "postgresql" and _pg_estimate(words, include_notes) > COMMON_WORDS_ROWS:
-        return Q(_pg_row_match(words, include_notes))
     if connection.vendor == "postgresql":
-        # Evaluated once, up front (an InitPlan), then fetched by primary key: without this the planner
-        # may walk the whole ticket table newest first and merge-join the few matches.
-        ids = matching_ids(words, include_notes=include_notes)
-        first_ids = f"tickets_ticket.id = ANY(ARRAY({ids.sql}))"
-        return Q(RawSQL(first_ids, ids.params, output_field=BooleanField()))  # noqa: S611 - words are parameters
-    return Q(pk__in=matching_ids(words, include_notes=include_notes))
+        # public_text only ever holds a subset of agent_text, so the indexed agent_text test never
+        # drops a public match; it only lets PostgreSQL use the GIN index for customers too.
+        public = "" if user.is_agent else f" AND d.public_text @@ {_TSQUERY}"
+        sql = (
+            "EXISTS (SELECT 1 FROM search_document d WHERE d.ticket_id = tickets_ticket.id "  # noqa: S608 - constant SQL; words are parameters
+            f"AND d.agent_text @@ {_TSQUERY}{public})"
+        )
+        text = " ".join(words)
+        params = (text,) if user.is_agent else (text, text)
+        return Q(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 - words are parameters
+    return Q(pk__in=matching_ids(words, include_notes=user.is_agent))
 
 
-# PostgreSQL: a word found in a large share of the tickets makes "all matches, newest first" expensive
-# (hundreds of thousands of index hits, each a heap visit, then a sort), while walking the tickets newest
-# first and testing each finds a page of matches within a few hundred rows. Which way is cheaper is
-# read from the planner's own estimate (EXPLAIN, no execution), built from ANALYZE's word statistics.
-COMMON_WORDS_ROWS = 50_000
+# Agents and admins, PostgreSQL. A page is the newest matching tickets. First the newest WALK_WINDOW
+# tickets are read newest first and tested one by one: for a common word a page is full after a few
+# hundred rows. Only when that window holds less than a page — so the word is rare, fewer than about
+# (page / window) of the tickets — are the remaining matches read from the GIN index, which is cheap
+# precisely because they are few. No row estimate decides between the two, so there is no cut-over.
+WALK_WINDOW = 20_000
 
 
-def _pg_estimate(words: list[str], include_notes: bool) -> int:
-    ids = matching_ids(words, include_notes=include_notes)
+def _fetch_ids(sql: str, params: list[Any]) -> list[int]:
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + ids.sql, ids.params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
-def _pg_row_match(words: list[str], include_notes: bool) -> RawSQL:
-    """The match as a per-row condition on tickets_ticket, for walking the tickets in index order."""
-    note_filter = "" if include_notes else " AND m.kind = 'reply'"
+def _pg_page_ids(user: User, words: list[str], before: int | None, want: int) -> list[int]:
+    """Up to `want` ids of matching tickets visible to `user`, newest first, below `before`."""
     text = " ".join(words)
-    sql = (
-        "to_tsvector('simple'::regconfig, tickets_ticket.subject || ' ' || tickets_ticket.description) "  # noqa: S608 - constant SQL (note_filter is a literal); words are parameters
-        "@@ plainto_tsquery('simple'::regconfig, %s) OR EXISTS (SELECT 1 FROM tickets_message m "
-        "WHERE m.ticket_id = tickets_ticket.id AND to_tsvector('simple'::regconfig, m.body) "
-        f"@@ plainto_tsquery('simple'::regconfig, %s){note_filter})"
+    below = "" if before is None else " AND d.ticket_id < %s"
+    below_params = [] if before is None else [before]
+    if not user.is_agent:
+        # Customers: only inside the tickets they may see (a few per person), one row each.
+        visible, visible_params = visible_tickets(user).order_by().values("id").query.sql_with_params()
+        sql = (
+            f"SELECT d.ticket_id FROM search_document d WHERE d.ticket_id = ANY(ARRAY({visible})){below} "  # noqa: S608 - SQL built by the ORM and constants; words are parameters
+            f"AND d.public_text @@ {_TSQUERY} ORDER BY d.ticket_id DESC LIMIT %s"
+        )
+        return _fetch_ids(sql, [*visible_params, *below_params, text, want])
+
+    scope, scope_params = "", []
+    if not user.is_admin:
+        # The same rule as tickets.queries.visible_tickets, on the document's copy of the two columns.
+        departments = list(Membership.objects.filter(agent=user).values_list("department_id", flat=True))
+        scope, scope_params = " AND (d.department_id = ANY(%s) OR d.assignee_id = %s)", [departments, user.pk]
+    if before is None:
+        top = _fetch_ids("SELECT coalesce(max(ticket_id), 0) + 1 FROM search_document", [])[0]
+    else:
+        top = before
+    floor = top - WALK_WINDOW
+    walk = (
+        "SELECT d.ticket_id FROM search_document d WHERE d.ticket_id < %s AND d.ticket_id >= %s"  # noqa: S608 - constant SQL; words are parameters
+        f"{scope} AND d.agent_text @@ {_TSQUERY} ORDER BY d.ticket_id DESC LIMIT %s"
     )
-    return RawSQL(sql, (text, text), output_field=BooleanField())  # noqa: S611 - constant SQL, words are parameters
+    found = _fetch_ids(walk, [top, floor, *scope_params, text, want])
+    if len(found) >= want or floor <= 0:
+        return found
+    # MATERIALIZED: all the (few) matches from the GIN index, then sorted; without it the planner may
+    # walk the whole table backwards looking for them one row at a time.
+    rest = (
+        "WITH hits AS MATERIALIZED (SELECT d.ticket_id FROM search_document d "  # noqa: S608 - constant SQL; words are parameters
+        f"WHERE d.agent_text @@ {_TSQUERY} AND d.ticket_id < %s{scope}) "
+        "SELECT ticket_id FROM hits ORDER BY ticket_id DESC LIMIT %s"
+    )
+    return found + _fetch_ids(rest, [text, floor, *scope_params, want - len(found)])
 
 
 def search_queryset(user: User, text: str) -> QuerySet[Ticket]:
@@ -128,5 +151,23 @@ def search_tickets(
     user: User, query: str, cursor: str | None = None, *, limit: int = PAGE_SIZE
 ) -> Page[Ticket]:
     """One page of matching tickets the user may see, newest first (keyset pagination on id)."""
-    tickets = search_queryset(user, query).select_related("priority", "department", "requester", "assignee")
-    return paginate(tickets, ordering=("-id",), cursor=cursor, limit=limit)
+    if connection.vendor != "postgresql":
+        tickets = search_queryset(user, query)
+        tickets = tickets.select_related("priority", "department", "requester", "assignee")
+        return paginate(tickets, ordering=("-id",), cursor=cursor, limit=limit)
+    words = terms(query)
+    before = None
+    if cursor:
+        (before,) = decode_cursor(cursor, 1)
+        if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
+            raise ValidationFailed(_("The cursor is not valid."), field="cursor")
+    if not words:
+        return Page(items=[], next_cursor=None)
+    ids = _pg_page_ids(user, words, before, limit + 1)
+    page_ids = ids[:limit]
+    # The permission rule itself, once more, on the page only: the document's copy of the columns is
+    # kept by triggers, this makes the page exact even if they were ever bypassed.
+    tickets = visible_tickets(user).filter(pk__in=page_ids)
+    items = list(tickets.select_related("priority", "department", "requester", "assignee").order_by("-id"))
+    next_cursor = encode_cursor([page_ids[-1]]) if len(ids) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

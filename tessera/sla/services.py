@@ -15,13 +15,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, Membership, User
 from tessera.core import clock as core_clock
 from tessera.core.errors import PermissionDenied, ValidationFailed
+from tessera.core.refcache import ReferenceTable
 from tessera.core.text import clean_text
 from tessera.sla.calendar import Calendar, Pause, add_business_minutes, business_minutes_between
 from tessera.sla.models import (
@@ -346,28 +347,46 @@ def priority_for(impact: str, urgency: str) -> Priority | None:
     return cell.priority if cell else None
 
 
+# Policies and targets are read for every new ticket and change a few times a year: a per-process copy
+# (tessera.core.refcache) saves three queries per ticket; changes made elsewhere show within its TTL.
+_active_policies = ReferenceTable(
+    lambda: list(SlaPolicy.objects.select_related("calendar").filter(is_active=True).order_by("order", "id")),
+    SlaPolicy,
+    BusinessCalendar,
+)
+_target_minutes = ReferenceTable(
+    lambda: {(t.policy_id, t.priority_id): t.minutes() for t in SlaTarget.objects.all()}, SlaTarget
+)
+
+
 def pick_policy(ticket: Ticket) -> SlaPolicy | None:
     """First active policy, by order, whose department, organisation and channel all match."""
     organisation_id = ticket.requester.organisation_id
-    return (
-        SlaPolicy.objects.select_related("calendar")
-        .filter(is_active=True)
-        .filter(Q(department__isnull=True) | Q(department_id=ticket.department_id))
-        .filter(Q(organisation__isnull=True) | Q(organisation_id=organisation_id))
-        .filter(Q(channel="") | Q(channel=ticket.channel))
-        .order_by("order", "id")
-        .first()
-    )
+    for policy in _active_policies.get():
+        if (
+            policy.department_id in (None, ticket.department_id)
+            and policy.organisation_id in (None, organisation_id)
+            and policy.channel in ("", ticket.channel)
+        ):
+            return policy
+    return None
 
 
 def _targets_for(policy: SlaPolicy | None, ticket: Ticket) -> dict[str, int]:
     if policy is None:
         return {}
-    target = SlaTarget.objects.filter(policy=policy, priority_id=ticket.priority_id).first()
-    return target.minutes() if target else {}
+    return dict(_target_minutes.get().get((policy.pk, ticket.priority_id), {}))
 
 
 # Clock keeping ------------------------------------------------------------------------------------------
+
+
+_SYSTEM_KINDS_THAT_MOVE_CLOCKS = (
+    Kind.STATUS_CHANGED,
+    Kind.MERGED,
+    Kind.PRIORITY_CHANGED,
+    Kind.DEPARTMENT_CHANGED,
+)
 
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
@@ -378,6 +397,8 @@ def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> No
         return
     if kind in (Kind.SLA_WARNING, Kind.SLA_BREACHED):
         return
+    if event.actor_id is None and kind not in _SYSTEM_KINDS_THAT_MOVE_CLOCKS:
+        return  # e.g. routing's assignment: nothing below would change, so skip the row lock
     state = TicketSla.objects.select_for_update().filter(ticket_id=event.ticket_id).first()
     if state is None or state.stopped_at is not None:
         return

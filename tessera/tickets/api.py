@@ -154,6 +154,7 @@ class ReplyIn(StrictSchema):
 
 class NoteIn(StrictSchema):
     body: str = Field(max_length=1_000_000)
+    version: int | None = Field(None, description="The version you read; a newer one gives 409.")
 
 
 class StatusIn(StrictSchema):
@@ -181,6 +182,7 @@ class DepartmentIn(StrictSchema):
 
 class TagsIn(StrictSchema):
     tags: list[str] = Field(max_length=50)
+    version: int | None = None
 
 
 class CcIn(StrictSchema):
@@ -444,7 +446,15 @@ def note(request: HttpRequest, ticket_id: int, payload: NoteIn) -> HttpStatus[di
     ticket = queries.get_ticket_for(user, ticket_id)
     return HttpStatus(
         201,
-        _message_out(services.add_note(actor=user, ticket=ticket, body=payload.body, channel=Channel.API)),
+        _message_out(
+            services.add_note(
+                actor=user,
+                ticket=ticket,
+                body=payload.body,
+                channel=Channel.API,
+                expected_version=payload.version,
+            )
+        ),
     )
 
 
@@ -548,7 +558,15 @@ def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> 
 def put_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
-    return ticket_out(services.set_tags(actor=user, ticket=ticket, tags=payload.tags, channel=Channel.API))
+    return ticket_out(
+        services.set_tags(
+            actor=user,
+            ticket=ticket,
+            tags=payload.tags,
+            channel=Channel.API,
+            expected_version=payload.version,
+        )
+    )
 
 
 @router.put("/tickets/{ticket_id}/cc", response=TicketOut, summary="Replace the CC contacts")

@@ -270,13 +270,15 @@ def add_note(
     body: str,
     files: list[File[bytes]] | None = None,
     channel: str = Channel.WEB,
+    expected_version: int | None = None,
 ) -> Message:
-    """Add an internal note, visible to agents only."""
+    """Add an internal note, visible to agents only (with `expected_version`, refused with a conflict when
+    the ticket changed since the agent read it)."""
     _check_agent(actor, ticket)
     text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
     checked = check_files(files)
     with transaction.atomic():
-        ticket = _bump(ticket, None, conditional=False)
+        ticket = _bump(ticket, expected_version, conditional=expected_version is not None)
         message = Message.objects.create(
             ticket=ticket,
             author=actor,
@@ -481,7 +483,14 @@ def update_details(
     return ticket
 
 
-def set_tags(*, actor: User, ticket: Ticket, tags: list[str], channel: str = Channel.WEB) -> Ticket:
+def set_tags(
+    *,
+    actor: User,
+    ticket: Ticket,
+    tags: list[str],
+    channel: str = Channel.WEB,
+    expected_version: int | None = None,
+) -> Ticket:
     """Replace the ticket's tags."""
     _check_agent(actor, ticket)
     names = sorted(
@@ -491,7 +500,7 @@ def set_tags(*, actor: User, ticket: Ticket, tags: list[str], channel: str = Cha
     if names == old:
         return ticket
     with transaction.atomic():
-        ticket = _bump(ticket, None, conditional=False)
+        ticket = _bump(ticket, expected_version, conditional=expected_version is not None)
         ticket.tags.set(_tags(names))
         record_event(
             ticket=ticket,

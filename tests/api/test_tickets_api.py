@@ -247,6 +247,11 @@ def test_stale_version_gets_409_and_changes_nothing(api_as: Any) -> None:
     assert stale.status_code == 409
     assert stale.json()["type"] == "urn:tessera:problem:conflict"
     assert Ticket.objects.get(pk=ticket.pk).status == "new"
+    stale_note = api.post(f"/tickets/{ticket.pk}/notes", {"body": "Based on v1", "version": 1})
+    stale_tags = api.put(f"/tickets/{ticket.pk}/tags", {"tags": ["vip"], "version": 1})
+    assert (stale_note.status_code, stale_tags.status_code) == (409, 409)
+    assert not Message.objects.filter(ticket=ticket).exists() and not ticket.tags.exists()
+    assert api.post(f"/tickets/{ticket.pk}/notes", {"body": "Based on v2", "version": 2}).status_code == 201
 
 
 def test_openapi_document_is_served_and_valid(api_as: Any) -> None:

@@ -64,9 +64,10 @@ def test_public_status_page_in_english_and_italian(
     italian.goto("/status/")
     assert italian.locator("html").get_attribute("lang") == "it"
     # Django's own Italian catalogue and formats apply at once (dates with Italian month names).
-    assert italian.locator(".status-window time").first.inner_text() != page.locator(
-        ".status-window time"
-    ).first.inner_text()
+    assert (
+        italian.locator(".status-window time").first.inner_text()
+        != page.locator(".status-window time").first.inner_text()
+    )
     italian.get_by_role("link", name="Packet loss on VPS Milano").click()
     assert italian.get_by_text("We are investigating packet loss").is_visible()
     italian.go_back()
