@@ -108,14 +108,20 @@ def kind_for(ticket: Ticket) -> str:
     return kind if kind in MessageKind.values else MessageKind.SUPPORT
 
 
-def thread_headers(ticket: Ticket) -> dict[str, str]:
+def thread_headers(ticket: Ticket, *, new_ticket: bool = False) -> dict[str, str]:
     """Message threading for every mail client: the customer's own first message and latest message (when
-    the ticket came by mail) plus the ticket's stable thread id; Reply-To threads the answer back in."""
-    inbound = list(
-        InboundMessage.objects.filter(ticket=ticket, status=InboundMessage.Status.PROCESSED)
-        .exclude(message_id="")
-        .order_by("received_at", "pk")
-        .values_list("message_id", flat=True)
+    the ticket came by mail) plus the ticket's stable thread id; Reply-To threads the answer back in.
+    `new_ticket`: the ticket is being created in this transaction, so no processed inbound message can
+    point at it yet (the one creating it is linked when its processing commits): no query."""
+    inbound = (
+        []
+        if new_ticket
+        else list(
+            InboundMessage.objects.filter(ticket=ticket, status=InboundMessage.Status.PROCESSED)
+            .exclude(message_id="")
+            .order_by("received_at", "pk")
+            .values_list("message_id", flat=True)
+        )
     )
     references = [ids.thread_root(ticket.pk)]
     if inbound:
@@ -180,5 +186,5 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
         ticket=ticket,
         auto_submitted=template != "agent_reply",
         dedupe_key=f"ticket-event:{event.pk}:{user.pk}",
-        headers=thread_headers(ticket),
+        headers=thread_headers(ticket, new_ticket=event.kind == Kind.CREATED),
     )

@@ -215,7 +215,6 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
         )
         _store_files(ticket, actor, channel, checked, message=None)
         if assignee_id is not None:
-            adjust_load({assignee_id: 1}, assigned_to=assignee_id)
             record_event(
                 ticket=ticket,
                 actor=None,
@@ -225,6 +224,9 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
                 new=assignee_id,
                 is_public=False,
             )
+            # Last statement before commit: every new ticket of a department may update the same agent's
+            # row, so its lock is held for the commit only, not while the listeners above run.
+            adjust_load({assignee_id: 1}, assigned_to=assignee_id)
     return ticket
 
 

@@ -139,17 +139,19 @@ def parse(raw: bytes) -> ParsedMail:
     mail.in_reply_to = message_ids(header(message, "In-Reply-To"))
     mail.references = message_ids(header(message, "References"))
     mail.subject = header(message, "Subject")
-    senders = addresses([header(message, "From")])
+    from_value = header(message, "From")
+    senders = addresses([from_value])
     mail.sender = senders[0] if senders else ""
-    names = getaddresses([header(message, "From")])
+    names = getaddresses([from_value])
     mail.sender_name = names[0][0].strip()[:200] if names else ""
     mail.to = addresses(headers(message, "To"))
     mail.cc = addresses(headers(message, "Cc"))
     mail.delivered_to = addresses(headers(message, "Delivered-To") + headers(message, "X-Original-To"))
     mail.auth_results = headers(message, "Authentication-Results")
     for name in ("X-Tessera-Department", "X-Tessera-Priority"):
-        if header(message, name):
-            mail.tessera_headers[name.lower()] = header(message, name)[:100]
+        value = header(message, name)
+        if value:
+            mail.tessera_headers[name.lower()] = value[:100]
     mail.auto = _automatic(message, mail.subject)
     counter = [0]
     _walk(message, mail, depth=0, counter=counter)

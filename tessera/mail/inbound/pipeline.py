@@ -23,6 +23,7 @@ from tessera.accounts.models import Department, User
 from tessera.accounts.services import create_contact
 from tessera.core import clock
 from tessera.core.errors import DomainError, IllegalTransition
+from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
 from tessera.mail.inbound.store import read_raw
@@ -201,11 +202,35 @@ def authentication_failure(values: list[str]) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _Addresses:
+    """Mailboxes and departments as routing reads them, from a per-process copy (read-only)."""
+
+    mailboxes: dict[str, Mailbox]  # active mailboxes by stored address, department attached
+    department_emails: dict[str, Department]  # active departments by lowercased address
+    departments: list[Department]  # every department, by name
+    ours: frozenset[str]  # every mailbox and department address, lowercased
+
+
+def _load_addresses() -> _Addresses:
+    mailboxes = list(Mailbox.objects.select_related("department"))
+    departments = list(Department.objects.all())
+    return _Addresses(
+        mailboxes={m.address: m for m in mailboxes if m.is_active},
+        department_emails={d.email.lower(): d for d in departments if d.is_active and d.email},
+        departments=departments,
+        ours=frozenset(
+            [m.address.lower() for m in mailboxes] + [d.email.lower() for d in departments if d.email]
+        ),
+    )
+
+
+_addresses = ReferenceTable(_load_addresses, Mailbox, Department)
+
+
 def our_addresses() -> set[str]:
     found = {ids.base_address(settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].strip(">"))}
-    found |= {a.lower() for a in Mailbox.objects.values_list("address", flat=True)}
-    found |= {a.lower() for a in Department.objects.exclude(email="").values_list("email", flat=True)}
-    return found
+    return found | _addresses.get().ours
 
 
 def _over_rate(row: InboundMessage, sender: str) -> bool:
@@ -334,7 +359,10 @@ def _new_ticket(
     if mailbox is not None and mailbox.trusted:
         slug = mail.tessera_headers.get("x-tessera-department")
         if slug:
-            department = Department.objects.filter(slug=slug, is_active=True).first() or department
+            department = (
+                next((d for d in _addresses.get().departments if d.slug == slug and d.is_active), None)
+                or department
+            )
         prio = mail.tessera_headers.get("x-tessera-priority")
         if prio:
             priority = Priority.objects.filter(slug=prio).first()
@@ -374,28 +402,32 @@ def route(row: InboundMessage, envelope: list[str], headers: list[str]) -> tuple
     mailbox, department = _by_address(headers)
     if department is not None:
         return mailbox, department
-    fallback = (
-        Department.objects.filter(slug=settings.TESSERA_MAIL_DEFAULT_DEPARTMENT, is_active=True).first()
-        or Department.objects.filter(is_active=True).order_by("pk").first()
-    )
+    fallback = _fallback_department()
+    if fallback is None:  # our copy may predate a bulk update (no signal): ask the database once more
+        _addresses.clear()
+        fallback = _fallback_department()
     if fallback is None:
         raise DomainError(_("No active department can receive mail."))
     return None, fallback
+
+
+def _fallback_department() -> Department | None:
+    active = [d for d in _addresses.get().departments if d.is_active]
+    default = settings.TESSERA_MAIL_DEFAULT_DEPARTMENT
+    return next((d for d in active if d.slug == default), None) or min(
+        active, key=lambda d: d.pk, default=None
+    )
 
 
 def _by_address(addresses: list[str]) -> tuple[Mailbox | None, Department | None]:
     bases = [ids.base_address(address) for address in addresses]
     if not bases:
         return None, None
-    mailboxes = {
-        m.address.lower(): m
-        for m in Mailbox.objects.filter(address__in=bases, is_active=True).select_related("department")
-    }
+    known = _addresses.get()
     for base in bases:
-        if base in mailboxes:
-            return mailboxes[base], mailboxes[base].department
-    departments = {d.email.lower(): d for d in Department.objects.filter(is_active=True).exclude(email="")}
+        if base in known.mailboxes:
+            return known.mailboxes[base], known.mailboxes[base].department
     for base in bases:
-        if base in departments:
-            return None, departments[base]
+        if base in known.department_emails:
+            return None, known.department_emails[base]
     return None, None
