@@ -1,10 +1,11 @@
-"""Account commands: contacts, organisations, API tokens."""
+"""Account commands: contacts, organisations, preferences, API tokens."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -25,6 +26,23 @@ def clean_email(value: str, *, field: str = "email") -> str:
     except DjangoValidationError:
         raise ValidationFailed(_("Enter a valid email address."), field=field) from None
     return email
+
+
+def update_preferences(*, user: User, language: str, time_zone: str, full_name: str | None = None) -> User:
+    """Set a person's language and time zone (and name, when given), all validated before the write; the
+    client area's profile page and the account settings page both save through here."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationFailed(_("Choose English, Italian, Polish or French."), field="language")
+    zone = clean_time_zone((time_zone or "").strip(), field="time_zone")
+    if not zone:
+        raise ValidationFailed(_("This field is required."), field="time_zone")
+    user.language, user.time_zone = language, zone
+    fields = ["language", "time_zone"]
+    if full_name is not None:
+        user.full_name = full_name.strip()[:200]
+        fields.append("full_name")
+    user.save(update_fields=fields)
+    return user
 
 
 def create_contact(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from tessera.accounts.models import User
@@ -137,12 +137,8 @@ def thread_headers(ticket: Ticket, *, new_ticket: bool = False) -> dict[str, str
 
 
 def ticket_url(ticket: Ticket) -> str:
-    for name in ("portal_ticket", "portal:ticket", "tickets:portal_detail"):
-        try:
-            return settings.BASE_URL + reverse(name, args=[ticket.pk])
-        except NoReverseMatch:
-            continue
-    return f"{settings.BASE_URL}/tickets/{ticket.pk}"
+    """The ticket's page in the client area (ticket emails go to requesters and CCs)."""
+    return settings.BASE_URL + reverse("portal_ticket", args=[ticket.pk])
 
 
 def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: TimelineEvent) -> None:

@@ -1,5 +1,5 @@
-"""Account settings commands: language and time zone, and notification addresses per kind of message,
-each confirmed by a signed, expiring link sent to that address before it is used."""
+"""Account settings commands: notification addresses per kind of message, each confirmed by a signed,
+expiring link sent to that address before it is used."""
 
 from __future__ import annotations
 
@@ -17,11 +17,9 @@ from tessera.accounts.models import User
 from tessera.accounts.services import clean_email
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
-from tessera.core.text import clean_time_zone
 from tessera.notifications.models import MessageKind, NotificationAddress
 from tessera.notifications.services import absolute_url, outbound_module
 
-LANGUAGES = ("en", "it", "pl", "fr")
 CONFIRM_SALT = "tessera.notifications.address"
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # a confirmation link works for three days
 # Confirmation emails go to addresses the user typed: cap them so the form cannot be used to spam.
@@ -32,19 +30,6 @@ SENDS_PER_ADDRESS_PER_HOUR = 3
 class RateLimited(DomainError):
     status = 429
     code = "rate_limited"
-
-
-def update_profile(*, actor: User, language: str, time_zone: str) -> User:
-    """Set the actor's language and time zone (both validated before the write)."""
-    if language not in LANGUAGES:
-        raise ValidationFailed(_("Choose English, Italian, Polish or French."), field="language")
-    zone = clean_time_zone((time_zone or "").strip(), field="time_zone")
-    if not zone:
-        raise ValidationFailed(_("This field is required."), field="time_zone")
-    # accounts.services has no command for this yet; a targeted UPDATE touches only these two columns.
-    User.objects.filter(pk=actor.pk).update(language=language, time_zone=zone)
-    actor.language, actor.time_zone = language, zone
-    return actor
 
 
 @dataclass(frozen=True)

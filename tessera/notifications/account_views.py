@@ -91,7 +91,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     values = {"language": request.POST.get("language", ""), "time_zone": request.POST.get("time_zone", "")}
     try:
-        user = account_services.update_profile(actor=_user(request), **values)
+        user = account_services_core.update_preferences(user=_user(request), **values)
     except DomainError as error:
         return _error(request, "profile", error, values)
     translation.activate(user.language)

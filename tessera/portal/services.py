@@ -137,12 +137,3 @@ def _delete_files(storage: object, names: list[str]) -> None:
             storage.delete(name)  # type: ignore[attr-defined]
         except OSError:  # already gone: the purge is idempotent
             logger.warning("could not delete pending upload %s", name)
-
-
-def save_preferences(*, user: User, full_name: str, language: str, time_zone: str) -> User:
-    """Save the person's name, language and time zone (already validated by the form)."""
-    user.full_name = full_name.strip()[:200]
-    user.language = language
-    user.time_zone = time_zone
-    user.save(update_fields=["full_name", "language", "time_zone"])
-    return user

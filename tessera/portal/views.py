@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from tessera.accounts.models import Department, User
+from tessera.accounts.services import update_preferences
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.pagination import paginate
@@ -493,7 +494,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         initial={"full_name": user.full_name, "language": user.language, "time_zone": user.time_zone},
     )
     if request.method == "POST" and form.is_valid():
-        services.save_preferences(
+        update_preferences(
             user=user,
             full_name=form.cleaned_data["full_name"],
             language=form.cleaned_data["language"],
