@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import available_timezones
 
 from django.core.exceptions import ImproperlyConfigured
@@ -33,6 +33,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "TESSERA_SECRET_KEY", DEFAULT_SECRET_KEY, "Signing key; the default is refused in production.", True
     ),
+    Variable(
+        "TESSERA_ENCRYPTION_KEYS",
+        "",
+        "Comma-separated keys (32+ random characters each) encrypting stored mailbox passwords and OAuth "
+        "tokens: the first encrypts, all decrypt (rotate, then `tessera mail rekey`). Empty: derived from "
+        "the secret key.",
+        True,
+    ),
     Variable("TESSERA_DATA_DIR", "./data", "Folder for the SQLite database, uploads and raw mail."),
     Variable(
         "DATABASE_URL",
@@ -49,7 +57,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TESSERA_TICKET_PREFIX", "TS", "Prefix of human-friendly ticket numbers (TS-1042)."),
     Variable("TESSERA_MAX_ATTACHMENT_MB", "20", "Largest attachment accepted, in megabytes."),
     Variable("TESSERA_MAX_ATTACHMENTS", "10", "Most attachments accepted on one message."),
-    Variable("TESSERA_EMAIL_URL", "", "SMTP URL for outbound mail (smtp://host:port). Empty: console."),
+    Variable(
+        "TESSERA_EMAIL_URL",
+        "",
+        "Outbound mail: smtp://user:pass@host:port (smtp+tls://, smtps://), or a provider through anymail: "
+        "mailgun://API_KEY@sender.domain, postmark://SERVER_TOKEN@postmark, mandrill://API_KEY@mandrill "
+        "(?api_url=… for another region). Empty: console.",
+        True,
+    ),
     Variable("TESSERA_DEFAULT_FROM_EMAIL", "support@tessera.localhost", "Sender of outbound mail."),
     # Email channel (tessera.mail)
     Variable(
@@ -72,8 +87,15 @@ VARIABLES: tuple[Variable, ...] = (
         "billing=billing,abuse=abuse",
         "Department slug=address kind (support, billing, abuse) for ticket emails; others use support.",
     ),
-    Variable("TESSERA_MAILGUN_WEBHOOK_SIGNING_KEY", "", "Mailgun webhook signing key (inbound mail).", True),
-    Variable("TESSERA_MANDRILL_WEBHOOK_KEY", "", "Mandrill webhook key (inbound mail).", True),
+    Variable(
+        "TESSERA_MAILGUN_WEBHOOK_SIGNING_KEY",
+        "",
+        "Mailgun webhook signing key (inbound mail and delivery tracking).",
+        True,
+    ),
+    Variable(
+        "TESSERA_MANDRILL_WEBHOOK_KEY", "", "Mandrill webhook key (inbound mail and delivery tracking).", True
+    ),
     Variable(
         "TESSERA_ANYMAIL_WEBHOOK_SECRET", "", "user:password providers must send to the mail webhooks.", True
     ),
@@ -150,8 +172,13 @@ def env_mailer(name: str) -> dict[str, Any]:
     if not url:
         return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
     parts = urlsplit(url)
+    if parts.scheme in ANYMAIL_PROVIDERS:
+        return _anymail_mailer(name, parts)
     if parts.scheme not in {"smtp", "smtp+tls", "smtps"}:
-        raise ImproperlyConfigured(f"{name} must start with smtp://, smtp+tls:// or smtps://")
+        raise ImproperlyConfigured(
+            f"{name} must start with smtp://, smtp+tls://, smtps:// or a provider "
+            f"({', '.join(f'{esp}://' for esp in ANYMAIL_PROVIDERS)})"
+        )
     return {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
@@ -163,6 +190,24 @@ def env_mailer(name: str) -> dict[str, Any]:
             "use_ssl": parts.scheme == "smtps",
         },
     }
+
+
+# Providers reachable through TESSERA_EMAIL_URL: scheme -> the anymail option holding the credential.
+ANYMAIL_PROVIDERS = {"mailgun": "api_key", "postmark": "server_token", "mandrill": "api_key"}
+
+
+def _anymail_mailer(name: str, parts: Any) -> dict[str, Any]:
+    """mailgun://KEY@sender.domain?api_url=https://api.eu.mailgun.net/v3 → an anymail MAILERS entry."""
+    credential = unquote(parts.username or "")
+    if not credential:
+        raise ImproperlyConfigured(f"{name} needs the provider's key before the @: {parts.scheme}://KEY@…")
+    options: dict[str, Any] = {ANYMAIL_PROVIDERS[parts.scheme]: credential}
+    if parts.scheme == "mailgun" and parts.hostname:
+        options["sender_domain"] = parts.hostname
+    api_url = parse_qs(parts.query).get("api_url")
+    if api_url:
+        options["api_url"] = api_url[0]
+    return {"BACKEND": f"anymail.backends.{parts.scheme}.EmailBackend", "OPTIONS": options}
 
 
 def configuration_markdown() -> str:

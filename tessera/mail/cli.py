@@ -1,4 +1,5 @@
-"""`tessera mail …`: ingest (pipe from a mail server), listen (SMTP/LMTP), fetch (IMAP, IDLE loop)."""
+"""`tessera mail …`: ingest (pipe from a mail server), listen (SMTP/LMTP), fetch (IMAP, IDLE loop),
+rekey (re-encrypt stored secrets after a key rotation)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     fetch = commands.add_parser("fetch", help="fetch IMAP mailboxes (IDLE loop, or --once)")
     fetch.add_argument("--once", action="store_true")
+    commands.add_parser(
+        "rekey", help="re-encrypt stored mailbox secrets with the first key of TESSERA_ENCRYPTION_KEYS"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         return ingest(sys.stdin.buffer.read(), recipients=args.recipient, sender=args.sender)
     if args.mail_command == "listen":
         return listen(args.url)
+    if args.mail_command == "rekey":
+        return rekey()
     return fetch(once=args.once)
 
 
@@ -90,6 +96,17 @@ def fetch(*, once: bool) -> int:
         return 0
     stopping = _wait_for_signal()
     idle_loop(stopping)
+    return 0
+
+
+def rekey() -> int:
+    from tessera.mail.crypto import rekey as rekey_secrets
+
+    rewritten, unreadable = rekey_secrets()
+    print(f"{rewritten} mailboxes re-encrypted with the first key.")
+    if unreadable:
+        print("No configured key reads the secrets of: " + ", ".join(unreadable), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tessera.mail.crypto import EncryptedTextField
+
 
 def raw_path(instance: InboundMessage, filename: str) -> str:
     # Content-addressed: a re-delivered identical message is stored once, and the name never comes
@@ -48,7 +50,8 @@ class Mailbox(models.Model):
     )
     imap_auth = models.CharField(_("IMAP login"), max_length=10, choices=Auth.choices, default=Auth.PASSWORD)
     imap_username = models.CharField(_("IMAP user"), max_length=200, blank=True)
-    imap_password = models.CharField(_("IMAP password"), max_length=500, blank=True)
+    # Secrets are stored encrypted (tessera.mail.crypto) and never shown back in the admin.
+    imap_password = EncryptedTextField(_("IMAP password"), blank=True)
     imap_folder = models.CharField(_("folder"), max_length=200, default="INBOX")
     imap_done_folder = models.CharField(
         _("move processed mail to"),
@@ -58,9 +61,9 @@ class Mailbox(models.Model):
     )
     oauth_token_url = models.URLField(_("OAuth token URL"), blank=True)
     oauth_client_id = models.CharField(_("OAuth client id"), max_length=200, blank=True)
-    oauth_client_secret = models.CharField(_("OAuth client secret"), max_length=500, blank=True)
-    oauth_refresh_token = models.TextField(_("OAuth refresh token"), blank=True)
-    oauth_access_token = models.TextField(blank=True)
+    oauth_client_secret = EncryptedTextField(_("OAuth client secret"), blank=True)
+    oauth_refresh_token = EncryptedTextField(_("OAuth refresh token"), blank=True)
+    oauth_access_token = EncryptedTextField(blank=True)
     oauth_expires_at = models.DateTimeField(null=True, blank=True)
     # Where fetching resumes: UIDs are only meaningful within one UIDVALIDITY.
     imap_uidvalidity = models.BigIntegerField(null=True, blank=True)
@@ -68,6 +71,10 @@ class Mailbox(models.Model):
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_at = models.DateTimeField(_("last error at"), null=True, blank=True)
+    # Only one fetcher (the minute job or the IDLE loop, in any process) works a mailbox at a time: it
+    # holds this lease, renews it while fetching, and a dead process's lease simply runs out.
+    fetch_lease_owner = models.CharField(_("fetched by"), max_length=100, blank=True)
+    fetch_lease_until = models.DateTimeField(_("fetch lease until"), null=True, blank=True)
 
     class Meta:
         ordering = ["address"]
@@ -154,6 +161,16 @@ class BouncingAddress(models.Model):
         return self.email
 
 
+class DeliveryStatus(models.TextChoices):
+    """What a provider's tracking webhook said about an email after it left us."""
+
+    DELIVERED = "delivered", _("Delivered")
+    DEFERRED = "deferred", _("Delayed")
+    BOUNCED = "bounced", _("Bounced")
+    REJECTED = "rejected", _("Rejected by the provider")
+    COMPLAINED = "complained", _("Marked as spam")
+
+
 class OutboundEmail(models.Model):
     """One email to one recipient, written in the transaction of the change that caused it and delivered by
     a task after commit."""
@@ -187,6 +204,13 @@ class OutboundEmail(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     claim = models.CharField(max_length=32, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # What the provider reported afterwards (anymail tracking webhooks).
+    esp_message_id = models.CharField(_("provider message id"), max_length=255, blank=True, db_index=True)
+    delivery_status = models.CharField(
+        _("delivery"), max_length=12, choices=DeliveryStatus.choices, blank=True
+    )
+    delivery_reason = models.TextField(_("delivery report"), blank=True)
+    delivery_updated_at = models.DateTimeField(_("delivery reported"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -200,3 +224,34 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+class DeliveryEvent(models.Model):
+    """One tracking event from a provider's webhook, kept as received; linked to our email when its message
+    id is ours (an unknown id is recorded and otherwise ignored)."""
+
+    esp = models.CharField(_("provider"), max_length=30)
+    event_type = models.CharField(_("event"), max_length=20)
+    event_id = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(_("message id"), max_length=255, blank=True, db_index=True)
+    recipient = models.CharField(_("recipient"), max_length=320, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    outbound = models.ForeignKey(
+        OutboundEmail,
+        verbose_name=_("email"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="delivery_events",
+    )
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("delivery event")
+        verbose_name_plural = _("delivery events")
+
+    def __str__(self) -> str:
+        return f"{self.esp} {self.event_type}: {self.recipient}"

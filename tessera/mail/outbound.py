@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, transaction
@@ -233,7 +234,7 @@ def deliver(pks: list[int]) -> dict[str, int]:
                 if not opened:
                     connection.open()
                     opened = True
-                send_one(connection, email)
+                esp_message_id = send_one(connection, email)
             except Exception as error:  # each failure is recorded; the next email still goes
                 outcome = _failed(email, error, started)
                 counts[outcome] += 1
@@ -241,7 +242,7 @@ def deliver(pks: list[int]) -> dict[str, int]:
                     opened = False
                     _close(connection)
                 continue
-            _sent(email, started)
+            _sent(email, started, esp_message_id or "")
             counts["sent"] += 1
     finally:
         if opened:
@@ -249,11 +250,19 @@ def deliver(pks: list[int]) -> dict[str, int]:
     return counts
 
 
-def send_one(connection: Any, email: OutboundEmail) -> None:
-    """One SMTP transaction (separate function so crash tests can stop the process right here)."""
-    sent = connection.send_messages([build_message(email)])
+def send_one(connection: Any, email: OutboundEmail) -> str:
+    """One SMTP transaction or provider API call (separate function so crash tests can stop the process
+    right here). Returns the provider's id for the message when it gives one (anymail backends do);
+    their tracking webhooks refer to it."""
+    message = build_message(email)
+    sent = connection.send_messages([message])
     if not sent:
         raise smtplib.SMTPException("The mailer did not accept the message.")
+    status = getattr(message, "anymail_status", None)
+    found = getattr(status, "message_id", None)
+    if isinstance(found, set):  # one id per recipient; we send to one
+        found = min(found, default=None)
+    return str(found or "")[:255]
 
 
 def _close(connection: Any) -> None:
@@ -263,17 +272,25 @@ def _close(connection: Any) -> None:
         logger.debug("closing the mail connection failed", exc_info=True)
 
 
-def _sent(email: OutboundEmail, started: datetime) -> None:
+def _sent(email: OutboundEmail, started: datetime, esp_message_id: str = "") -> None:
     now = clock.now()
     entry = {"at": started.isoformat(), "outcome": "sent"}
+    if esp_message_id:
+        entry["esp_message_id"] = esp_message_id
     OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
-        state=State.SENT, sent_at=now, attempt_log=[*email.attempt_log, entry], last_error=""
+        state=State.SENT,
+        sent_at=now,
+        attempt_log=[*email.attempt_log, entry],
+        last_error="",
+        esp_message_id=esp_message_id,
     )
 
 
 def _permanent(error: Exception) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, (AnymailRecipientsRefused, AnymailInvalidAddress)):
+        return True  # the provider refused the recipient (suppressed, invalid): retrying cannot help
     code = getattr(error, "smtp_code", None)
     return isinstance(code, int) and code >= 500
 
@@ -287,7 +304,7 @@ def _failed(email: OutboundEmail, error: Exception, started: datetime) -> str:
         OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
             state=State.FAILED, attempt_log=log, last_error=text
         )
-        if permanent and isinstance(error, smtplib.SMTPRecipientsRefused):
+        if permanent and isinstance(error, (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused)):
             mark_bouncing(email.to, text)
         logger.warning("email %s to %s failed for good: %s", email.pk, email.to, text)
         return "failed"

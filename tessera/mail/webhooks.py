@@ -1,12 +1,14 @@
-"""Inbound mail from providers' webhooks through django-anymail (mounted at /mail/anymail/<esp>/inbound/).
-Anymail verifies each provider's signature (Mailgun's HMAC with the webhook signing key, Mandrill's
-HMAC with the webhook key) and the shared basic-auth secret before our receiver sees anything."""
+"""Providers' webhooks through django-anymail (mounted at /mail/anymail/): inbound mail
+(/mail/anymail/<esp>/inbound/) and delivery tracking (/mail/anymail/<esp>/tracking/; Mandrill uses one URL,
+/mail/anymail/mandrill/, for both). Anymail verifies each provider's signature (Mailgun's HMAC with the
+webhook signing key, Mandrill's HMAC with the webhook key) and the shared basic-auth secret before our
+receivers see anything."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from anymail.signals import AnymailInboundEvent, inbound
+from anymail.signals import AnymailInboundEvent, inbound, tracking
 
 from tessera.mail.inbound.store import store_raw
 
@@ -26,4 +28,7 @@ def on_inbound(sender: object, event: AnymailInboundEvent, esp_name: str, **kwar
 
 
 def connect() -> None:
+    from tessera.mail.tracking import on_tracking
+
     inbound.connect(on_inbound, dispatch_uid="tessera.mail.webhooks")
+    tracking.connect(on_tracking, dispatch_uid="tessera.mail.tracking")

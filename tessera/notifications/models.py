@@ -52,6 +52,9 @@ class NotificationAddress(models.Model):
     email = models.EmailField(_("address"))
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the mail app when the provider reports a hard bounce or a spam complaint for this address.
+    undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    undeliverable_reason = models.TextField(_("why undeliverable"), blank=True)
 
     class Meta:
         verbose_name = _("notification address")

@@ -80,7 +80,25 @@ def _mail_settings(settings: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def dovecot() -> Iterator[Any]:
+def oauth_server_session() -> Iterator[Any]:
+    from tests.mail.dovecot import USER
+    from tests.mail.oauth import OAuthServer
+
+    server = OAuthServer(USER)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def oauth_server(oauth_server_session: Any) -> Any:
+    """The loopback OAuth2 token and introspection endpoint Dovecot's XOAUTH2 login is checked against."""
+    oauth_server_session.reset()
+    return oauth_server_session
+
+
+@pytest.fixture(scope="session")
+def dovecot(oauth_server_session: Any) -> Iterator[Any]:
     import tempfile
     from pathlib import Path
 
@@ -89,7 +107,11 @@ def dovecot() -> Iterator[Any]:
     if not available():
         pytest.skip("Dovecot is not installed (scripts/_system.sh installs it) or we are not root")
     # Not under pytest's tmp folder: its 0700 parents keep Dovecot's unprivileged processes out.
-    server = Dovecot(Path(tempfile.mkdtemp(prefix="tessera-dovecot-")), free_port())
+    server = Dovecot(
+        Path(tempfile.mkdtemp(prefix="tessera-dovecot-")),
+        free_port(),
+        introspection_url=oauth_server_session.introspection_url,
+    )
     server.start()
     yield server
     server.stop()

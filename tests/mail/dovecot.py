@@ -20,9 +20,11 @@ def available() -> bool:
 
 
 class Dovecot:
-    def __init__(self, root: Path, port: int) -> None:
+    def __init__(self, root: Path, port: int, introspection_url: str = "") -> None:
         self.root = root
         self.port = port
+        # With an introspection URL, XOAUTH2 logins are checked by Dovecot's oauth2 passdb against it.
+        self.introspection_url = introspection_url
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -39,6 +41,22 @@ class Dovecot:
             f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{mail}::userdb_mail=maildir:{mail}/Maildir\n"
         )
         (self.root / "passwd").chmod(0o644)
+        mechanisms, oauth2 = "plain login", ""
+        if self.introspection_url:
+            (self.root / "dovecot-oauth2.conf.ext").write_text(
+                f"introspection_mode = post\n"
+                f"introspection_url = {self.introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            mechanisms += " xoauth2 oauthbearer"
+            oauth2 = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {self.root / "dovecot-oauth2.conf.ext"}
+}}"""
         config = self.root / "dovecot.conf"
         config.write_text(
             f"""
@@ -49,7 +67,7 @@ state_dir = {self.root / "state"}
 log_path = {self.root / "dovecot.log"}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 mail_location = maildir:{mail}/Maildir
 default_login_user = dovenull
 default_internal_user = dovecot
@@ -58,8 +76,9 @@ first_valid_uid = 0
 login_trusted_networks = 127.0.0.0/8
 passdb {{
   driver = passwd-file
+  mechanisms = plain login
   args = scheme=PLAIN {self.root / "passwd"}
-}}
+}}{oauth2}
 userdb {{
   driver = passwd-file
   args = {self.root / "passwd"}

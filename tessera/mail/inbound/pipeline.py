@@ -31,6 +31,7 @@ from tessera.mail.inbound.threading import Thread, find_thread
 from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox
 from tessera.mail.notify import quiet
 from tessera.mail.outbound import mark_bouncing
+from tessera.mail.tracking import clear_undeliverable
 from tessera.tickets import permissions
 from tessera.tickets.attachments import check_file
 from tessera.tickets.models import Channel, Priority, Ticket
@@ -151,7 +152,9 @@ def _process(row: InboundMessage) -> Outcome:
         )
 
     user = User.objects.filter(email=sender).first()
-    BouncingAddress.objects.filter(email=sender).delete()  # they write to us, so the address works again
+    # They write to us, so the address works again (an undeliverable address is always bouncing too).
+    if BouncingAddress.objects.filter(email=sender).delete()[0]:
+        clear_undeliverable(sender)
     recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
     thread = find_thread(mail, recipients)
     files = _attachments(mail.parts, row)
