@@ -15,10 +15,9 @@ from tessera.accounts.models import User
 from tessera.accounts.queries import get_department_for
 from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core import clock
-from tessera.core.errors import NotFound, PermissionDenied, ValidationFailed
+from tessera.core.errors import NotFound, PermissionDenied
 from tessera.core.pagination import paginate
 from tessera.sla import queries, services
-from tessera.sla.calendar import Calendar, Pause, add_business_minutes, business_minutes_between
 from tessera.sla.models import TARGETS, BusinessCalendar, PriorityMatrix, SlaPolicy, TicketSla
 from tessera.tickets.queries import get_ticket_for, visible_tickets
 
@@ -120,7 +119,7 @@ class PreviewIn(StrictSchema):
     calendar_id: int | None = None
     definition: dict[str, Any] | None = None
     start: datetime
-    minutes: float | None = Field(None, ge=0, le=10_000_000)
+    minutes: float | None = Field(None, ge=0, le=services.MAX_PREVIEW_MINUTES)
     end: datetime | None = None
     pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list, max_length=1_000)
 
@@ -404,30 +403,13 @@ def sla_queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, A
     "/sla/preview", response=PreviewOut, summary="Due instant, or business minutes between two instants"
 )
 def preview(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
-    _agent(request)
-    calendar = _preview_calendar(payload)
-    if (payload.minutes is None) == (payload.end is None):
-        raise ValidationFailed(_("Give either minutes or end, not both."), field="minutes")
-    pauses: list[Pause] = [(s, e) for s, e in payload.pauses]
-    try:
-        if payload.minutes is not None:
-            return {"due": add_business_minutes(calendar, payload.start, payload.minutes, pauses)}
-        assert payload.end is not None  # noqa: S101 - checked above: exactly one is given
-        if payload.end < payload.start:
-            raise ValidationFailed(_("The end must not be before the start."), field="end")
-        return {"business_minutes": business_minutes_between(calendar, payload.start, payload.end, pauses)}
-    except ValueError as exc:  # naive instants, pauses ending before they start, beyond the horizon
-        raise ValidationFailed(
-            _("Cannot compute this: %(error)s") % {"error": str(exc)[:300]}, field="start"
-        ) from None
-
-
-def _preview_calendar(payload: PreviewIn) -> Calendar:
-    if (payload.calendar_id is None) == (payload.definition is None):
-        raise ValidationFailed(_("Give either calendar_id or definition."), field="calendar_id")
-    if payload.calendar_id is None:
-        return services.parse_calendar(payload.definition)
-    stored = BusinessCalendar.objects.filter(pk=payload.calendar_id).first()
-    if stored is None:
-        raise ValidationFailed(_("Unknown calendar."), field="calendar_id")
-    return stored.as_calendar()
+    answer = services.preview_calendar(
+        actor=request_actor(request),
+        calendar_id=payload.calendar_id,
+        definition=payload.definition,
+        start=payload.start,
+        minutes=payload.minutes,
+        end=payload.end,
+        pauses=[(s, e) for s, e in payload.pauses],
+    )
+    return {"due": answer.due, "business_minutes": answer.business_minutes}

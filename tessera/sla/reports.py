@@ -439,29 +439,24 @@ PALETTE = ("#3346d3", "#0f9d76", "#d97706", "#be123c", "#7c3aed", "#0e7490")
 class Bar:
     label: str
     value: float | None
-    width: float
-    y: float
+    width: str  # CSS percentage of the track, e.g. "87.5%": written unlocalised, whatever the language
     text: str
 
 
-def percent_bars(rows: list[ComplianceRow], *, width: float = 400, row_height: float = 28) -> dict[str, Any]:
-    """Horizontal bars of % met, one per row, for an SVG `viewBox` of `width` x height."""
+def percent_bars(rows: list[ComplianceRow]) -> dict[str, Any]:
+    """Horizontal bars of % met, one per row. Drawn in HTML rather than a scaled SVG, so the labels
+    keep the page's font size on a phone instead of shrinking with the drawing."""
     bars = [
         Bar(
             label=r.label,
             value=r.percent,
-            width=round(width * (r.percent or 0) / 100, 1),
-            y=i * row_height,
+            width=f"{min(max(r.percent or 0, 0), 100):.1f}%",
             text=f"{r.percent:g} %" if r.percent is not None else _("no data"),
         )
-        for i, r in enumerate(rows)
+        for r in rows
     ]
-    return {
-        "bars": bars,
-        "width": width,
-        "height": max(row_height * len(bars), row_height),
-        "row": row_height,
-    }
+    summary = "; ".join(f"{bar.label} {bar.text}" for bar in bars)
+    return {"bars": bars, "summary": summary}
 
 
 @dataclass(frozen=True)
@@ -507,6 +502,9 @@ def stacked_columns(data: Volume, *, width: float = 640, height: float = 200) ->
         "height": height,
         "peak": peak,
         "gridlines": [(t, round(height - height * t / peak, 1)) for t in ticks] if peak else [],
+        # Tick labels are HTML beside the stretched drawing (text inside it would be distorted or,
+        # scaled down, unreadable on a phone): their height as a CSS percentage from the bottom.
+        "ticks": [(t, f"{100 * t / peak:.1f}%") for t in ticks] if peak else [],
         "first": data.periods[0] if data.periods else None,
         "last": data.periods[-1] if data.periods else None,
     }

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, F, TextField
+from django.db.models import DateTimeField, TextField
 from django.db.models.functions import Cast
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Department, Membership, User
-from tessera.core import clock as core_clock
+from tessera.accounts.models import Department, User
 from tessera.core.errors import PermissionDenied, ValidationFailed
 from tessera.core.refcache import ReferenceTable
 from tessera.core.text import clean_text
@@ -39,6 +40,7 @@ from tessera.sla.models import (
     Target,
     TicketSla,
 )
+from tessera.tickets import services as ticket_services
 from tessera.tickets.events import Kind, record_event
 from tessera.tickets.models import (
     Channel,
@@ -274,6 +276,85 @@ def set_priority_input(*, actor: User, department: Department, priority_input: s
         department=department, defaults={"priority_input": priority_input}
     )
     return option
+
+
+# Calendar preview ---------------------------------------------------------------------------------------
+
+MAX_PREVIEW_MINUTES = 10_000_000
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One preview answer, with the calendar it was computed on (callers show its time zone)."""
+
+    calendar: Calendar
+    due: datetime | None = None  # None although minutes were given: an open-ended pause came first
+    business_minutes: float | None = None
+
+
+def preview_calendar(
+    *,
+    actor: User,
+    start: datetime,
+    calendar_id: int | None = None,
+    definition: Any = None,
+    minutes: float | None = None,
+    end: datetime | None = None,
+    pauses: Sequence[Pause] = (),
+) -> Preview:
+    """When `minutes` business minutes after `start` have elapsed, or how many business minutes lie
+    between `start` and `end`, on a stored calendar (`calendar_id`) or a draft `definition`, not
+    counting `pauses`. Agents only; reads the calendar and writes nothing. The API and the admin's
+    policy and calendar editors all answer through this one function, so they cannot disagree."""
+    if not actor.is_agent:
+        raise PermissionDenied(_("Only agents can see or change SLA settings."))
+    calendar = _preview_calendar(calendar_id, definition)
+    if minutes is not None and end is not None:
+        raise ValidationFailed(_("Give either minutes or end, not both."), field="minutes")
+    if minutes is None and end is None:
+        raise ValidationFailed(_("Give a number of business minutes or an end."), field="minutes")
+    _check_aware(start, "start")
+    if minutes is not None and not (math.isfinite(minutes) and 0 <= minutes <= MAX_PREVIEW_MINUTES):
+        raise ValidationFailed(
+            _("Give between 0 and %(max)d business minutes.") % {"max": MAX_PREVIEW_MINUTES}, field="minutes"
+        )
+    if end is not None:
+        _check_aware(end, "end")
+        if end < start:
+            raise ValidationFailed(_("The end must not be before the start."), field="end")
+    for number, (pause_start, pause_end) in enumerate(pauses, start=1):
+        _check_aware(pause_start, "pauses")
+        if pause_end is not None:
+            _check_aware(pause_end, "pauses")
+            if pause_end < pause_start:
+                raise ValidationFailed(
+                    _("Pause %(number)d ends before it starts.") % {"number": number}, field="pauses"
+                )
+    try:
+        if minutes is not None:
+            return Preview(calendar, due=add_business_minutes(calendar, start, minutes, pauses))
+        assert end is not None  # noqa: S101 - checked above: exactly one is given
+        return Preview(calendar, business_minutes=business_minutes_between(calendar, start, end, pauses))
+    except ValueError as exc:  # beyond the ten-year search horizon or the supported years
+        raise ValidationFailed(
+            _("Cannot compute this: %(error)s") % {"error": str(exc)[:300]}, field="start"
+        ) from None
+
+
+def _preview_calendar(calendar_id: int | None, definition: Any) -> Calendar:
+    if (calendar_id is None) == (definition is None):
+        raise ValidationFailed(_("Give either calendar_id or definition."), field="calendar_id")
+    if calendar_id is None:
+        return parse_calendar(definition)
+    stored = BusinessCalendar.objects.filter(pk=calendar_id).first()
+    if stored is None:
+        raise ValidationFailed(_("Unknown calendar."), field="calendar_id")
+    return stored.as_calendar()
+
+
+def _check_aware(instant: datetime, field: str) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValidationFailed(_("Give the time with its time zone or UTC offset."), field=field)
 
 
 # Recomputation ------------------------------------------------------------------------------------------
@@ -869,11 +950,18 @@ def _record_escalation(
 
 
 def _run_actions(ticket_id: int, escalation: SlaEscalation, rules: list[EscalationRule]) -> None:
-    """Apply the rules' ticket changes as the system (no actor), each with its timeline event.
-    Notifying the leads is done by the notifications app when it sees the SLA event."""
+    """Apply the rules' ticket changes as the system (`actor=None`) through the standard ticket
+    commands, so they write the same timeline events, notifications, agent-load counts and SLA
+    recomputation as an agent's change. Notifying the leads is done by the notifications app when
+    it sees the SLA event."""
     if not rules:
         return
-    ticket = Ticket.objects.select_related("priority", "department").get(pk=ticket_id)
+    # Locked: the commands bump the version we read, and an agent's concurrent change must wait.
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("priority", "department", "assignee")
+        .get(pk=ticket_id)
+    )
     if not ticket.is_open:
         return
     with translation.override(settings.LANGUAGE_CODE):  # reasons are stored text, in the site language
@@ -886,57 +974,16 @@ def _run_actions(ticket_id: int, escalation: SlaEscalation, rules: list[Escalati
     if any(rule.raise_priority for rule in rules):
         higher = Priority.objects.filter(rank__gt=ticket.priority.rank).order_by("rank").first()
         if higher is not None:
-            old = ticket.priority.slug
-            _system_update(ticket, priority=higher)
-            record_event(
-                ticket=ticket,
-                actor=None,
-                channel=Channel.SYSTEM,
-                kind=Kind.PRIORITY_CHANGED,
-                old=old,
-                new=higher.slug,
-                reason=reason,
+            ticket = ticket_services.change_priority(
+                actor=None, ticket=ticket, priority=higher, reason=reason, channel=Channel.SYSTEM
             )
+    if ticket.assignee_id and any(rule.unassign for rule in rules):
+        ticket = ticket_services.assign_ticket(
+            actor=None, ticket=ticket, assignee=None, channel=Channel.SYSTEM
+        )
     move_to = next((rule.move_to for rule in rules if rule.move_to_id), None)
-    if move_to is not None and (move_to.pk == ticket.department_id or not move_to.is_active):
-        move_to = None
-    keeps_assignee = (
-        move_to is None
-        or ticket.assignee_id is None
-        or Membership.objects.filter(department=move_to, agent_id=ticket.assignee_id).exists()
-    )
-    if ticket.assignee_id and (any(rule.unassign for rule in rules) or not keeps_assignee):
-        old_assignee = ticket.assignee_id
-        _system_update(ticket, assignee=None)
-        record_event(
-            ticket=ticket,
-            actor=None,
-            channel=Channel.SYSTEM,
-            kind=Kind.ASSIGNED,
-            old=old_assignee,
-            new=None,
-            is_public=False,
+    if move_to is not None and move_to.pk != ticket.department_id and move_to.is_active:
+        # Unassigns too when the assignee does not work in the new department.
+        ticket_services.change_department(
+            actor=None, ticket=ticket, department=move_to, reason=reason, channel=Channel.SYSTEM
         )
-    if move_to is not None:
-        old_department = ticket.department.slug
-        _system_update(ticket, department=move_to)
-        record_event(
-            ticket=ticket,
-            actor=None,
-            channel=Channel.SYSTEM,
-            kind=Kind.DEPARTMENT_CHANGED,
-            old=old_department,
-            new=move_to.slug,
-            reason=reason,
-        )
-
-
-def _system_update(ticket: Ticket, **changes: Any) -> None:
-    """A change made by the system: one UPDATE that bumps the version, so an agent's concurrent
-    write based on the old version gets a conflict instead of silently undoing it."""
-    now = core_clock.now()
-    Ticket.objects.filter(pk=ticket.pk).update(version=F("version") + 1, updated_at=now, **changes)
-    for name, value in changes.items():
-        setattr(ticket, name, value)
-    ticket.version += 1
-    ticket.updated_at = now

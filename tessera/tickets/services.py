@@ -356,15 +356,16 @@ def transition_ticket(
 
 def change_priority(
     *,
-    actor: User,
+    actor: User | None,
     ticket: Ticket,
     priority: Priority,
     reason: str,
     channel: str = Channel.WEB,
     expected_version: int | None = None,
 ) -> Ticket:
-    """Change the priority; the reason is shown to the customer."""
-    _check_agent(actor, ticket)
+    """Change the priority; the reason is shown to the customer. `actor=None` is the system (SLA
+    escalation): no permission check, and the event records no actor."""
+    _check_agent_or_system(actor, ticket)
     reason = clean_text(reason, field="reason", max_length=REASON_MAX, required=True)
     if priority.pk == ticket.priority_id:
         raise ValidationFailed(_("The ticket already has this priority."), field="priority")
@@ -385,14 +386,15 @@ def change_priority(
 
 def assign_ticket(
     *,
-    actor: User,
+    actor: User | None,
     ticket: Ticket,
     assignee: User | None,
     channel: str = Channel.WEB,
     expected_version: int | None = None,
 ) -> Ticket:
-    """Assign to an agent of the ticket's department, or unassign with None."""
-    _check_agent(actor, ticket)
+    """Assign to an agent of the ticket's department, or unassign with None. `actor=None` is the
+    system: no permission check, the assignee rule still applies."""
+    _check_agent_or_system(actor, ticket)
     if assignee is not None and not (
         assignee.is_active and permissions.can_work_in_department(assignee, ticket.department_id)
     ):
@@ -413,15 +415,16 @@ def assign_ticket(
 
 def change_department(
     *,
-    actor: User,
+    actor: User | None,
     ticket: Ticket,
     department: Department,
     reason: str = "",
     channel: str = Channel.WEB,
     expected_version: int | None = None,
 ) -> Ticket:
-    """Move the ticket to another department; the assignee is kept only if they work there too."""
-    _check_agent(actor, ticket)
+    """Move the ticket to another department; the assignee is kept only if they work there too.
+    `actor=None` is the system: no permission check."""
+    _check_agent_or_system(actor, ticket)
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
     if department.pk == ticket.department_id:
         raise ValidationFailed(_("The ticket is already in this department."), field="department")
@@ -597,6 +600,12 @@ def _check_agent(actor: User, ticket: Ticket) -> None:
     _check_visible(actor, ticket)
     if not permissions.can_work_on(actor, ticket):
         raise PermissionDenied(_("Only agents of the ticket's department can do this."))
+
+
+def _check_agent_or_system(actor: User | None, ticket: Ticket) -> None:
+    # None is Tessera itself (SLA escalation): it acts on any ticket, and only code can pass None.
+    if actor is not None:
+        _check_agent(actor, ticket)
 
 
 def _check_can_file_for(actor: User, requester: User) -> None:

@@ -50,6 +50,40 @@ def test_admin_reads_the_reports_and_filters_by_department(page_for: Any, shoot:
     assert page.get_by_role("columnheader", name="Email").is_visible()
 
 
+# Every chart text on the page: its rendered font size and box, to check it can be read.
+CHART_TEXT = """() => [...document.querySelectorAll(
+    '.hbar-label, .hbar-value, .column-y span, .column-x span, .chart-legend li')].map(e => {
+  const r = e.getBoundingClientRect();
+  return {cls: e.className || e.parentElement.classList[0], text: e.textContent.trim(),
+          size: parseFloat(getComputedStyle(e).fontSize), x: r.left, y: r.top, w: r.width, h: r.height};
+})"""
+
+
+def _overlap(a: dict[str, float], b: dict[str, float]) -> bool:
+    return (
+        a["x"] < b["x"] + b["w"] - 0.5
+        and b["x"] < a["x"] + a["w"] - 0.5
+        and a["y"] < b["y"] + b["h"] - 0.5
+        and b["y"] < a["y"] + a["h"] - 0.5
+    )
+
+
+def _assert_readable(page: Any) -> None:
+    texts = page.evaluate(CHART_TEXT)
+    assert {t["cls"] for t in texts} >= {"hbar-label", "hbar-value", "column-y", "column-x"}, texts
+    small = [t for t in texts if t["size"] < 13]
+    assert not small, small  # at least 13 CSS px, the same size on a phone as on a desktop
+    for index, a in enumerate(texts):
+        assert a["w"] > 0 and a["h"] > 0, a
+        clashes = [b for b in texts[index + 1 :] if _overlap(a, b)]
+        assert not clashes, (a, clashes)
+    # A label never runs into its bar: on a phone it sits on its own line above it.
+    for row in page.locator(".hbar-row").all():
+        label, track = row.locator(".hbar-label").bounding_box(), row.locator(".hbar-track").bounding_box()
+        assert label is not None and track is not None
+        assert label["y"] + label["height"] <= track["y"] + 0.5 or label["x"] + label["width"] <= track["x"]
+
+
 def test_reports_on_a_phone(page_for: Any, shoot: Any) -> None:
     _some_tickets()
     lead = f.agent("billing", lead=True)
@@ -57,7 +91,23 @@ def test_reports_on_a_phone(page_for: Any, shoot: Any) -> None:
     page.goto("/reports/")
     assert page.locator(".kpi-value").first.inner_text() == "6"  # only the department they lead
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    _assert_readable(page)
+    # The whole bar of a label on its own line spans the card: nothing squeezed beside it.
+    row = page.locator(".hbar-row").first
+    label, track = row.locator(".hbar-label").bounding_box(), row.locator(".hbar-track").bounding_box()
+    assert label is not None and track is not None and track["y"] >= label["y"] + label["height"] - 0.5
+    assert track["width"] > 200
     shoot(page, "reports-phone")
+
+
+def test_charts_are_readable_at_desktop_width(page_for: Any) -> None:
+    _some_tickets()
+    page = page_for(user=f.admin())
+    page.goto("/reports/")
+    _assert_readable(page)
+    row = page.locator(".hbar-row").first  # wide enough: label, bar and value on one line
+    label, track = row.locator(".hbar-label").bounding_box(), row.locator(".hbar-track").bounding_box()
+    assert label is not None and track is not None and label["x"] + label["width"] <= track["x"]
 
 
 def test_customer_gets_403(page_for: Any) -> None:

@@ -3,16 +3,22 @@ department, notify the leads; each a timeline event, each exactly once per targe
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from tessera.accounts.models import User
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tessera.accounts.models import Membership, User
+from tessera.core.errors import NotFound, ValidationFailed
 from tessera.core.schedule import enqueue_due_jobs
 from tessera.core.worker import run_pending_tasks
 from tessera.notifications.models import Notification
 from tessera.sla.demo import STANDARD_POLICY
 from tessera.sla.models import EscalationRule, SlaPolicy, TicketSla
 from tessera.tickets import services
-from tessera.tickets.models import Ticket, TimelineEvent
+from tessera.tickets.models import AgentLoad, Ticket, TimelineEvent
+from tessera.tickets.routing import recount_loads
 from tests import factories as f
 from tests.sla.conftest import FrozenClock, rome
 
@@ -142,3 +148,98 @@ def test_resolved_ticket_is_left_alone(frozen: FrozenClock) -> None:
     _run_scheduled(frozen, rome(2026, 11, 20, 9, 0))
     assert not TimelineEvent.objects.filter(ticket=ticket, kind__startswith="sla_").exists()
     assert Ticket.objects.get(pk=ticket.pk).priority.slug == "high"
+
+
+def _load(agent: User) -> int:
+    load = AgentLoad.objects.filter(agent=agent).first()
+    return load.open_tickets if load else 0
+
+
+def test_escalation_goes_through_the_ticket_commands_and_keeps_agent_loads(frozen: FrozenClock) -> None:
+    """Raising the priority and unassigning are the standard commands run by the system: the same
+    events a person's change writes (with no actor), the customer's notification, the agent's
+    open-ticket count kept in step (nothing for the hourly recount to repair), the version bumped."""
+    _rule(level="breach", target="first_response", raise_priority=True, unassign=True)
+    agent = f.agent("billing")
+    customer = f.customer()
+    ticket = f.ticket(customer, dept="billing", prio="medium")
+    other = f.ticket(f.customer(), dept="billing", prio="low")  # stays with the agent
+    for held in (ticket, other):
+        _assign(held, agent)
+    assert _load(agent) == 2
+    version = Ticket.objects.get(pk=ticket.pk).version
+
+    _run_scheduled(frozen, rome(2026, 11, 18, 15, 1))  # medium first response due Wed 15:00
+    ticket.refresh_from_db()
+    assert (ticket.priority.slug, ticket.assignee_id) == ("high", None)
+    assert ticket.version == version + 2  # one bump per command
+    assert _load(agent) == 1
+    assert recount_loads() == 0  # the counts were already right
+    priority = TimelineEvent.objects.get(ticket=ticket, kind="priority_changed")
+    assert (priority.actor_id, priority.channel, priority.is_public) == (None, "system", True)
+    assert priority.reason == "SLA target breached: First response"
+    unassigned = TimelineEvent.objects.filter(ticket=ticket, kind="assigned").latest("id")
+    assert (unassigned.actor_id, unassigned.old, unassigned.is_public) == (None, agent.pk, False)
+    told = Notification.objects.get(user=customer, kind="ticket_priority")
+    assert "is now High" in told.title and told.body == "SLA target breached: First response"
+
+
+def test_moving_to_a_queue_unassigns_only_agents_who_do_not_work_there(frozen: FrozenClock) -> None:
+    _rule(level="breach", target="first_response", move_to=f.department("technical"))
+    billing_only = f.agent("billing")
+    both = f.agent("billing")
+    Membership.objects.create(department=f.department("technical"), agent=both)
+    moved_away = f.ticket(f.customer(), dept="billing", prio="high")
+    kept = f.ticket(f.customer(), dept="billing", prio="high")
+    _assign(moved_away, billing_only)
+    _assign(kept, both)
+
+    _run_scheduled(frozen, rome(2026, 11, 16, 10, 1))  # high first response due Mon 10:00
+    moved_away.refresh_from_db()
+    kept.refresh_from_db()
+    assert (moved_away.department.slug, moved_away.assignee_id) == ("technical", None)
+    assert (kept.department.slug, kept.assignee_id) == ("technical", both.pk)
+    assert (_load(billing_only), _load(both)) == (0, 1)
+    assert recount_loads() == 0
+    assert _events(moved_away)[-2:] == [
+        ("assigned", billing_only.pk, None, None),
+        ("department_changed", "billing", "technical", None),
+    ]
+    # The new department's policy applies, recomputed from the original start.
+    state = TicketSla.objects.select_related("policy").get(ticket=moved_away)
+    assert state.policy is not None and state.policy.name == "Technical support"
+    # Exactly once: later sweeps move nothing again.
+    _run_scheduled(frozen, rome(2026, 11, 16, 10, 5))
+    assert TimelineEvent.objects.filter(ticket=moved_away, kind="department_changed").count() == 1
+    breaches = TimelineEvent.objects.filter(ticket=moved_away, kind="sla_breached")
+    assert [e.new["target"] for e in breaches].count("first_response") == 1
+
+
+def test_system_changes_show_as_tessera_to_agents_and_plainly_to_customers(frozen: FrozenClock) -> None:
+    _rule(level="breach", target="first_response", raise_priority=True)
+    agent = f.agent("billing")
+    customer = f.customer()
+    ticket = f.ticket(customer, dept="billing", prio="high")
+    _run_scheduled(frozen, rome(2026, 11, 16, 10, 1))
+
+    staff = Client()
+    staff.force_login(agent, backend="django.contrib.auth.backends.ModelBackend")
+    page = staff.get(reverse("workspace:ticket", args=[ticket.pk])).content.decode()
+    assert re.search(r"<strong>Tessera</strong>\s*changed the priority from High to Critical", page)
+    requester = Client()
+    requester.force_login(customer, backend="django.contrib.auth.backends.ModelBackend")
+    portal = requester.get(reverse("portal_ticket", args=[ticket.reference])).content.decode()
+    assert "Priority changed to Critical" in portal
+    assert "SLA target breached: First response" in portal
+
+
+def test_the_system_skips_permission_checks_but_not_the_assignee_rule() -> None:
+    ticket = f.ticket(f.customer(), dept="billing", prio="low")
+    outsider = f.agent("technical")
+    with pytest.raises(NotFound):  # an agent of another department does not even see it
+        services.change_priority(actor=outsider, ticket=ticket, priority=f.priority("high"), reason="x")
+    ticket = services.change_priority(actor=None, ticket=ticket, priority=f.priority("high"), reason="Rule")
+    assert TimelineEvent.objects.get(ticket=ticket, kind="priority_changed").actor_id is None
+    with pytest.raises(ValidationFailed):
+        services.assign_ticket(actor=None, ticket=ticket, assignee=outsider)  # not a billing agent
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id is None
