@@ -6,23 +6,24 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Channel(models.TextChoices):
     WEB = "web", _("Web form")
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone")
+    EMAIL = "email", pgettext_lazy("ticket channel", "Email")
+    PHONE = "phone", pgettext_lazy("ticket channel", "Phone")
     CHAT = "chat", _("Live chat")
     API = "api", _("API")
     SYSTEM = "system", _("System")
 
 
 class Status(models.TextChoices):
-    NEW = "new", _("New")
-    OPEN = "open", _("Open")
-    WAITING = "waiting", _("Waiting on customer")
-    RESOLVED = "resolved", _("Resolved")
-    CLOSED = "closed", _("Closed")
+    NEW = "new", pgettext_lazy("ticket status", "New")
+    OPEN = "open", pgettext_lazy("ticket status", "Open")
+    WAITING = "waiting", pgettext_lazy("ticket status", "Waiting on customer")
+    RESOLVED = "resolved", pgettext_lazy("ticket status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("ticket status", "Closed")
 
 
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
@@ -219,7 +220,7 @@ class Ticket(models.Model):
 
 class Message(models.Model):
     class Kind(models.TextChoices):
-        REPLY = "reply", _("Reply")
+        REPLY = "reply", pgettext_lazy("message kind", "Reply")
         NOTE = "note", _("Internal note")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
@@ -275,7 +276,7 @@ class TimelineEvent(models.Model):
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Ticket created")
-        REPLIED = "replied", _("Reply")
+        REPLIED = "replied", pgettext_lazy("message kind", "Reply")
         NOTE_ADDED = "note_added", _("Internal note")
         STATUS_CHANGED = "status_changed", _("Status changed")
         PRIORITY_CHANGED = "priority_changed", _("Priority changed")

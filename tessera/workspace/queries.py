@@ -14,11 +14,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.core.errors import NotFound, ValidationFailed
+from tessera.core.text import clean_text
 from tessera.search.services import text_filter
 from tessera.sla import queries as sla
 from tessera.tickets.models import OPEN_STATUSES, Channel, Priority, Status, Ticket
@@ -55,10 +56,10 @@ def departments_of(user: User) -> QuerySet[Department]:
 def queues_for(user: User) -> list[Queue]:
     queues = [
         Queue("mine", _("My tickets")),
-        Queue("unassigned", _("Unassigned")),
-        Queue("waiting", _("Waiting on customer")),
+        Queue("unassigned", pgettext("queue", "Unassigned")),
+        Queue("waiting", pgettext("queue", "Waiting on customer")),
         Queue("recent", _("Recently updated")),
-        Queue("open", _("All open")),
+        Queue("open", pgettext("queue", "All open")),
     ]
     queues += [Queue(f"dept-{d.slug}", d.name, "departments") for d in departments_of(user)]
     return queues
@@ -121,6 +122,8 @@ class Filters:
 
 def apply_filters(user: User, tickets: QuerySet[Ticket], filters: Filters) -> QuerySet[Ticket]:
     """Narrow a queue; bad values are ValidationFailed naming the field, never a 500."""
+    for name, value in filters.active.items():
+        clean_text(value, field=name, max_length=1000)  # control characters (PostgreSQL refuses NUL)
     if filters.status:
         tickets = tickets.filter(status=clean_choice(filters.status, Status, "status"))
     if filters.priority:

@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, QueryDict
@@ -18,10 +19,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.models import Department, User
-from tessera.accounts.queries import get_contact_for, get_department_for, visible_contacts
+from tessera.accounts.queries import (
+    get_contact_for,
+    get_department_for,
+    visible_contacts,
+    visible_organisations,
+)
+from tessera.accounts.services import clean_email, create_contact
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, ValidationFailed
 from tessera.core.pagination import paginate
+from tessera.portal.preferences import request_language, time_zone_names
 from tessera.search.services import search_tickets
 from tessera.sla import queries as sla
 from tessera.tickets import services as tickets
@@ -281,6 +289,7 @@ def _ticket_page(
         "tags": _("Tags saved."),
         "merge": _("Ticket merged."),
         "split": _("New ticket created from the message."),
+        "phone": _("Phone call logged: the caller sees this ticket in their portal."),
     }
     context = {
         **_sidebar(user, ""),
@@ -431,16 +440,34 @@ def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 # Phone calls -------------------------------------------------------------------------------------------
 
+# The new-contact form's fields, named as create_contact's arguments (prefixed "new_" in the form).
+NEW_CONTACT_FIELDS = ("full_name", "email", "phone", "organisation", "language", "time_zone")
+
 
 @agent_required
 def phone(request: HttpRequest) -> HttpResponse:
+    """Log a phone call for a contact found by search or created on the spot.
+
+    The caller box (search, chosen contact, or new-contact form) is one part of the ticket form: htmx
+    swaps that part alone (HX-Target "caller"), so what the agent already typed about the call stays.
+    Without JavaScript the same buttons submit the whole form and the page comes back filled in.
+    The "caller" parameter says what to do with the box: "search" or "new" shows that part, "create"
+    creates the contact from the new-contact fields."""
     user = _actor(request)
-    errors: dict[str, str] = {}
     data = request.POST if request.method == "POST" else request.GET
+    step = data.get("caller", "")
+    errors: dict[str, str] = {}
+    contact_errors: dict[str, str] = {}
     contact = None
-    if data.get("contact", "").isdigit():
+    if step not in ("search", "new", "create") and data.get("contact", "").isdigit():
         contact = visible_contacts(user).filter(pk=int(data["contact"])).first()
-    if request.method == "POST":
+    created = False
+    if request.method == "POST" and step == "create":
+        try:
+            contact, created = _create_caller(user, data), True
+        except DomainError as error:
+            contact_errors[error.field or "form"] = str(error.message)
+    elif request.method == "POST":
         try:
             if contact is None:
                 raise ValidationFailed(_("Choose the caller."), field="contact")
@@ -452,25 +479,100 @@ def phone(request: HttpRequest) -> HttpResponse:
                 subject=data.get("subject", ""),
                 description=data.get("description", ""),
             )
-            return redirect(reverse("workspace:ticket", args=[ticket.pk]) + "?done=phone")
+            if visible_tickets(user).filter(pk=ticket.pk).exists():
+                return redirect(reverse("workspace:ticket", args=[ticket.pk]) + "?done=phone")
+            # Logged for a department the agent does not work in: say where it went instead of a 404.
+            messages.success(
+                request,
+                _("Ticket %(reference)s was created in %(department)s.")
+                % {"reference": ticket.reference, "department": ticket.department.name},
+            )
+            return redirect("workspace:phone")
         except DomainError as error:
             errors[error.field or "form"] = str(error.message)
-    context = {
-        **_sidebar(user, "phone"),
+    mode = "chosen" if contact else "new" if step in ("new", "create") else "search"
+    context: dict[str, Any] = {
         "data": data,
         "contact": contact,
-        "matches": _contacts(user, data.get("contact_q", "")) if data.get("contact_q") else [],
+        "created": created,
+        "caller_mode": mode,
+        "refocus": bool(step),
         "errors": errors,
+        "contact_errors": contact_errors,
+        "matches": _contacts(user, data.get("contact_q", "")) if mode == "search" else [],
+        "searched": len(data.get("contact_q", "").strip()) >= 2,
+    }
+    if mode == "new":
+        context |= _new_contact_form(request, data, contact_errors)
+    status = 422 if errors or contact_errors else 200
+    if _htmx_target(request) == "caller":
+        return render(request, "workspace/_caller.html", context, status=status)
+    context |= {
+        **_sidebar(user, "phone"),
         "priorities": Priority.objects.all(),
         "departments": Department.objects.filter(is_active=True),
         "default_priority": Priority.objects.filter(is_default=True).first(),
+        "default_department": queries.departments_of(user).order_by("name").first(),
     }
-    return render(request, "workspace/phone.html", context, status=422 if errors else 200)
+    return render(request, "workspace/phone.html", context, status=status)
+
+
+def _htmx_target(request: HttpRequest) -> str:
+    details = getattr(request, "htmx", None)
+    return (details.target or "") if details else ""
+
+
+def _create_caller(user: User, data: QueryDict) -> User:
+    """The contact described by the new-contact fields, created through the accounts service (which
+    checks that the actor is an agent and validates every field before writing)."""
+    organisation = None
+    value = data.get("new_organisation", "")
+    if value:
+        found = visible_organisations(user).filter(pk=int(value)) if value.isdigit() else None
+        organisation = found.first() if found is not None else None
+        if organisation is None:
+            raise ValidationFailed(_("Choose an organisation from the list."), field="organisation")
+    return create_contact(
+        actor=user,
+        email=data.get("new_email", ""),
+        full_name=data.get("new_full_name", ""),
+        phone=data.get("new_phone", ""),
+        language=data.get("new_language", ""),
+        time_zone=data.get("new_time_zone", ""),
+        organisation=organisation,
+    )
+
+
+def _new_contact_form(request: HttpRequest, data: QueryDict, errors: dict[str, str]) -> dict[str, Any]:
+    if "new_email" in data:  # submitted before: show exactly what was typed
+        new = {name: data.get(f"new_{name}", "") for name in NEW_CONTACT_FIELDS}
+    else:  # first shown: start from the search text, put where it looks like it belongs
+        text = data.get("contact_q", "").strip()[:200]
+        number = re.fullmatch(r"\+?[\d\s().-]{4,}", text)
+        guess = "email" if "@" in text else "phone" if number else "full_name"
+        new = {"full_name": "", "email": "", "phone": "", "organisation": "", guess: text}
+        new |= {"language": request_language(request), "time_zone": settings.TIME_ZONE}
+    existing = None
+    if "email" in errors:
+        # When the address is taken, offer that contact instead (only contacts: agents are not callers).
+        try:
+            email = clean_email(new["email"])
+        except ValidationFailed:
+            email = ""
+        existing = visible_contacts(_actor(request)).filter(email=email).first() if email else None
+    return {
+        "new": new,
+        "existing": existing,
+        "organisations": visible_organisations(_actor(request)).order_by("name"),
+        "languages": settings.LANGUAGES,
+        "time_zones": time_zone_names(),
+    }
 
 
 def _contacts(user: User, text: str) -> list[User]:
     text = text.strip()[:100]
-    if len(text) < 2:
+    # Control characters never occur in a name, address or number (and PostgreSQL refuses NUL).
+    if len(text) < 2 or any(ord(char) < 32 or char == "\x7f" for char in text):
         return []
     return list(
         visible_contacts(user)
@@ -488,5 +590,5 @@ def contacts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/_contacts.html",
-        {"matches": _contacts(_actor(request), text), "searched": len(text.strip()) >= 2},
+        {"matches": _contacts(_actor(request), text), "searched": len(text.strip()) >= 2, "q": text},
     )

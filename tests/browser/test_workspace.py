@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tessera.accounts.models import User
 from tessera.tickets import services
 from tessera.tickets.models import Channel, Status, Ticket
 from tessera.workspace.models import CannedResponse
@@ -139,6 +140,63 @@ def test_scenario_4_phone_call_for_a_contact_shows_in_their_portal(page_for: Any
     expect(portal.get_by_text("Phone: mail server rejects attachments")).to_be_visible()
     portal.get_by_text("Phone: mail server rejects attachments").click()
     expect(portal.get_by_text("Marta called: attachments over 5 MB bounce.")).to_be_visible()
+
+
+def test_phone_call_from_a_caller_who_is_not_a_contact_yet(page_for: Any, shoot: Any) -> None:
+    rossi = factories.organisation("Rossi Costruzioni")
+    factories.customer("carla rossi")
+    agent = factories.agent("technical", name="anna")
+
+    desk = page_for(agent)
+    desk.goto("/agent/phone")
+    # The agent starts writing down the call, then looks for the caller: nobody matches.
+    desk.get_by_label("Subject").fill("Phone: webmail refuses the password")
+    desk.get_by_label("What the caller said").fill("Giulia called: webmail says wrong password since 9:00.")
+    desk.get_by_label("Find the caller by name, email or phone").press_sequentially("Giulia Verdi")
+    expect(desk.get_by_text("No contact matches.")).to_be_visible()
+    desk.get_by_role("button", name="Create “Giulia Verdi” as a new contact").click()
+
+    new_contact = desk.locator("#caller")
+    expect(new_contact.get_by_label("Name")).to_have_value("Giulia Verdi")  # the search text, kept
+    expect(new_contact.get_by_label("Email")).to_be_focused()  # the next field to fill
+    new_contact.get_by_label("Email").fill("giulia.verdi@")
+    new_contact.get_by_label("Phone").fill("+39 06 5550101")
+    new_contact.get_by_label("Organisation").select_option(label="Rossi Costruzioni")
+    new_contact.get_by_label("Language").select_option("it")
+    new_contact.get_by_label("Time zone").select_option("Europe/Rome")
+    new_contact.get_by_role("button", name="Create contact").click()
+    expect(new_contact.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(new_contact.get_by_label("Email")).to_be_focused()
+    shoot(desk, "workspace-phone-new-contact")
+    assert not User.objects.filter(full_name="Giulia Verdi").exists()
+
+    new_contact.get_by_label("Email").fill("giulia.verdi@example.it")
+    new_contact.get_by_label("Email").press("Enter")  # Enter creates the contact, not the ticket
+    expect(new_contact.get_by_text("New contact created.")).to_be_visible()
+    expect(new_contact.locator(".ws-chosen")).to_be_focused()
+    expect(new_contact).to_contain_text("giulia.verdi@example.it")
+    # What the agent typed about the call is still there.
+    expect(desk.get_by_label("Subject")).to_have_value("Phone: webmail refuses the password")
+    expect(desk.get_by_label("What the caller said")).to_have_value(
+        "Giulia called: webmail says wrong password since 9:00."
+    )
+    assert not Ticket.objects.exists()
+    shoot(desk, "workspace-phone-contact-created")
+
+    desk.get_by_role("button", name="Create ticket").click()
+    expect(desk.get_by_role("heading", name=re.compile("webmail refuses the password"))).to_be_visible()
+    expect(desk.get_by_text("Phone call logged")).to_be_visible()
+    giulia = User.objects.get(email="giulia.verdi@example.it")
+    assert (giulia.full_name, giulia.phone, giulia.organisation, giulia.language, giulia.time_zone) == (
+        "Giulia Verdi",
+        "+39 06 5550101",
+        rossi,
+        "it",
+        "Europe/Rome",
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.channel == Channel.PHONE and ticket.requester == giulia and ticket.submitted_by == agent
+    assert ticket.department.slug == "technical"  # the agent's own department was preselected
 
 
 @pytest.fixture

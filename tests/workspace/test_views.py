@@ -65,6 +65,9 @@ def test_queue_filters_sorting_and_cursor_pagination() -> None:
     assert by_priority.context["rows"][0].pk == made[3].pk
     text = client.get("/agent/q/open/", {"q": "Row 07"})
     assert made[7].pk in [t.pk for t in text.context["rows"]]
+    # Filters in use keep the (on phones folded) filter box open and say how many are active.
+    assert "data-active" in text.content.decode() and "1 active" in text.content.decode()
+    assert "data-active" not in first.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -78,6 +81,8 @@ def test_queue_filters_sorting_and_cursor_pagination() -> None:
         {"sla": "?"},
         {"cursor": "@@@"},
         {"q": "x" * 300},
+        {"tag": "a\x00b"},
+        {"department": "tech\x00"},
     ],
 )
 def test_bad_queue_parameters_are_a_clear_error(params: dict[str, str]) -> None:

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from tessera.core import clock
 
 register = template.Library()
 
@@ -18,6 +23,16 @@ def get_item(mapping: dict[Any, Any], key: Any) -> Any:
 @register.filter
 def listed(value: Any) -> list[Any]:
     return [value]
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """Say "just now" or "5 minutes ago": a bare "0 minutes" under "Updated" reads like a fault."""
+    if moment is None:
+        return ""
+    if clock.now() - moment < timedelta(minutes=1):
+        return _("just now")
+    return _("%(time)s ago") % {"time": timesince(moment, clock.now(), depth=1)}
 
 
 def duration(minutes: float) -> str:
@@ -49,7 +64,7 @@ def sla_badge(states: list[Any] | None) -> SafeString:
             _("%(time)s left") % {"time": duration(state.minutes_left)},
         )
     if any(s.paused for s in states or []):
-        return format_html('<span class="ws-sla ws-sla-paused">{}</span>', _("Paused"))
+        return format_html('<span class="ws-sla ws-sla-paused">{}</span>', pgettext("SLA", "Paused"))
     if len(states or []) == 1:
         return SafeString("")  # a single finished target: the caller shows how it ended
     return format_html('<span class="muted">{}</span>', "—")

@@ -59,10 +59,31 @@
     }
   });
 
+  // Enter in a one-line field presses the button of the part the field is in (the phone call form holds
+  // the caller search and the new-contact form inside the ticket form; the browser would press the
+  // first button of the whole form).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.target.tagName !== "INPUT" || event.isComposing) return;
+    var part = event.target.closest("[data-enter-button]");
+    var button = part && part.querySelector(part.dataset.enterButton);
+    if (!button && part) button = document.querySelector(part.dataset.enterButton);
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest("[data-help-toggle]");
     if (toggle) { document.getElementById("ws-help").showModal(); }
   });
+
+  // The filters fill a whole phone screen: folded there unless some are in use, open on wider screens.
+  var narrow = window.matchMedia("(max-width: 40rem)");
+  function foldFilters() {
+    document.querySelectorAll("details[data-filters]").forEach(function (box) {
+      box.open = !narrow.matches || box.hasAttribute("data-active");
+    });
+  }
+  narrow.addEventListener("change", foldFilters);
+  document.addEventListener("DOMContentLoaded", foldFilters);
 
   // Bulk selection ----------------------------------------------------------------------------
   function updateSelected() {
