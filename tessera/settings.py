@@ -15,6 +15,8 @@ DATA_DIR = conf.env_path("TESSERA_DATA_DIR")
 PRODUCTION = conf.env_bool("TESSERA_PRODUCTION")
 DEBUG = conf.env_bool("TESSERA_DEBUG")
 SECRET_KEY = conf.env_str("TESSERA_SECRET_KEY")
+# Keys for secrets stored in the database (tessera.mail.crypto); empty: derived from SECRET_KEY.
+TESSERA_ENCRYPTION_KEYS = conf.env_list("TESSERA_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = conf.env_list("TESSERA_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = conf.env_list("TESSERA_CSRF_TRUSTED_ORIGINS")
 BASE_URL = conf.env_str("TESSERA_BASE_URL").rstrip("/")
@@ -174,7 +176,8 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # old address is told about the change.
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
-# Open pages ask for the unread count this often (htmx polling works across any number of processes).
+# The unread count reaches open pages over a websocket (tessera.notifications.live); pages poll this often
+# only while their socket is closed, and with Redis the websocket process re-reads the count this often too.
 NOTIFICATIONS_POLL_SECONDS = 20
 
 LANGUAGE_CODE = conf.env_str("TESSERA_LANGUAGE")

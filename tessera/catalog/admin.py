@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tessera.catalog.models import CustomerService
 from tessera.catalog.services import CSV_COLUMNS, ImportFailed, import_services_csv
@@ -52,11 +53,7 @@ class CustomerServiceAdmin(admin.ModelAdmin[CustomerService]):
             except DomainError as error:
                 form.add_error("file", str(error.message))
             else:
-                messages.success(
-                    request,
-                    _("Imported: %(created)d new services, %(updated)d updated.")
-                    % {"created": result.created, "updated": result.updated},
-                )
+                messages.success(request, imported_message(result.created, result.updated))
                 return redirect("admin:catalog_customerservice_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -69,3 +66,13 @@ class CustomerServiceAdmin(admin.ModelAdmin[CustomerService]):
         return TemplateResponse(
             request, "catalog/admin/import.html", context, status=422 if form.errors else 200
         )
+
+
+def imported_message(created: int, updated: int) -> str:
+    """E.g. "Imported: 1 new service, 3 services updated." Each count takes its own plural form (Polish has
+    three), so each is its own ngettext message."""
+    new = ngettext("%(count)d new service", "%(count)d new services", created) % {"count": created}
+    changed = ngettext("%(count)d service updated", "%(count)d services updated", updated) % {
+        "count": updated
+    }
+    return str(_("Imported: %(new)s, %(updated)s.") % {"new": new, "updated": changed})

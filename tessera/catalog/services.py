@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tessera.accounts.models import Organisation, User
 from tessera.catalog.models import CustomerService
@@ -61,10 +62,15 @@ class ImportFailed(ValidationFailed):
 
     def __init__(self, errors: list[RowError]) -> None:
         first = errors[0]
+        count = len({e.row for e in errors})
         super().__init__(
-            _("%(count)d rows have errors; nothing was imported. Row %(row)d, %(field)s: %(message)s")
+            ngettext(
+                "%(count)d row has errors; nothing was imported. Row %(row)d, %(field)s: %(message)s",
+                "%(count)d rows have errors; nothing was imported. Row %(row)d, %(field)s: %(message)s",
+                count,
+            )
             % {
-                "count": len({e.row for e in errors}),
+                "count": count,
                 "row": first.row,
                 "field": first.field,
                 "message": first.message,
@@ -94,7 +100,11 @@ def clean_ip_addresses(values: list[str] | str, *, field: str = "ip_addresses") 
     if isinstance(values, str):
         values = values.replace(",", " ").replace(";", " ").split()
     if len(values) > MAX_IPS:
-        raise ValidationFailed(_("At most %(max)d IP addresses.") % {"max": MAX_IPS}, field=field)
+        raise ValidationFailed(
+            ngettext("At most %(max)d IP address.", "At most %(max)d IP addresses.", MAX_IPS)
+            % {"max": MAX_IPS},
+            field=field,
+        )
     cleaned: list[str] = []
     for raw in values:
         value = str(raw).strip()
@@ -229,7 +239,11 @@ def import_services_csv(*, actor: User, data: bytes | str) -> ImportResult:
         for record in reader:
             if len(rows) >= IMPORT_MAX_ROWS:
                 raise ValidationFailed(
-                    _("At most %(max)d rows per file.") % {"max": IMPORT_MAX_ROWS}, field="file"
+                    ngettext(
+                        "At most %(max)d row per file.", "At most %(max)d rows per file.", IMPORT_MAX_ROWS
+                    )
+                    % {"max": IMPORT_MAX_ROWS},
+                    field="file",
                 )
             if None in record:  # more cells than columns
                 rows.append((reader.line_num, {"__extra__": "1"}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tessera.notifications.routing import websocket_urlpatterns as notification_routes
 from tessera.workspace.routing import websocket_urlpatterns as workspace_routes
 
-websocket_urlpatterns: list[Any] = [*workspace_routes]
+websocket_urlpatterns: list[Any] = [*workspace_routes, *notification_routes]

@@ -1,10 +1,10 @@
-"""Account settings pages. Each POST validates, calls one service, then redirects (or re-renders the page
-with the error next to its section, changing nothing)."""
+"""The one account settings page (/account/; the client area's old /profile redirects here): name, language
+and time zone, notification addresses, email choices, sign-in and security, API tokens. Each POST validates,
+calls one service, then redirects (or re-renders the page with the error next to its section, changing
+nothing)."""
 
 from __future__ import annotations
 
-import zoneinfo
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from tessera.accounts.models import User
 from tessera.core.errors import DomainError, ValidationFailed
 from tessera.notifications import account_services, services
 from tessera.notifications.models import EmailCategory, MessageKind
+from tessera.portal.preferences import time_zone_names
 
 CATEGORY_HELP = {
     EmailCategory.TICKET_UPDATES: gettext_lazy(
@@ -33,11 +34,6 @@ CATEGORY_HELP = {
     EmailCategory.MENTIONS: gettext_lazy("Someone mentions you in an internal note."),
     EmailCategory.SLA: gettext_lazy("A ticket assigned to you nears or passes its SLA target."),
 }
-
-
-@cache
-def _time_zones() -> list[str]:
-    return sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
 
 
 def _user(request: HttpRequest) -> User:
@@ -59,7 +55,7 @@ def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRespo
     ]
     context = {
         "languages": settings.LANGUAGES,
-        "time_zones": _time_zones(),
+        "time_zones": time_zone_names(),
         "addresses": account_services.address_states(user),
         "message_kinds": MessageKind.choices,
         "categories": categories,
@@ -90,12 +86,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def profile(request: HttpRequest) -> HttpResponse:
     values = {"language": request.POST.get("language", ""), "time_zone": request.POST.get("time_zone", "")}
+    full_name = request.POST.get("full_name")  # None (not sent) keeps the name as it is
     try:
-        user = account_services_core.update_preferences(user=_user(request), **values)
+        user = account_services_core.update_preferences(user=_user(request), full_name=full_name, **values)
     except DomainError as error:
-        return _error(request, "profile", error, values)
+        return _error(request, "profile", error, values | {"full_name": full_name or ""})
     translation.activate(user.language)
-    messages.success(request, _("Your language and time zone were saved."))
+    messages.success(request, _("Your preferences were saved."))
     response = redirect("account:settings")
     # The pages follow the language cookie too (the top bar's switcher sets it), so keep both in step.
     response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, max_age=365 * 24 * 3600, samesite="Lax")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.core.errors import NotFound, ValidationFailed
+from tessera.notifications import live
 from tessera.notifications.addresses import address_for, addresses_for
 from tessera.notifications.models import (
     EmailCategory,
@@ -100,6 +101,7 @@ def notify(
                 )
         except IntegrityError:
             return None  # already notified for this key: exactly once
+        live.publish_after_commit([user.pk])
         if email and email_allowed(user, kind):
             spec = _email_spec(user, notification, address_for(user, message_kind))
             outbound_module().queue_email(**spec)
@@ -182,6 +184,7 @@ def _notify_batch(
             )
         # ignore_conflicts: a concurrent run that inserted the same key first wins, without an error.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        live.publish_after_commit(row.user_id for row in rows)
         if email and rows:
             muted = _muted_users([user.pk for user in fresh], CATEGORY_OF_KIND[kind])
             recipients = [user for user in fresh if user.pk not in muted]
@@ -332,18 +335,25 @@ def mark_read(*, actor: User, notification_id: int) -> Notification:
     """Mark one of the actor's notifications as read (idempotent); another user's is a 404."""
     notification = get_notification_for(actor, notification_id)
     if notification.read_at is None:
-        now = clock.now()
-        # Conditional: of two concurrent clicks the first time stamp is kept.
-        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now)
+        with transaction.atomic():
+            # Conditional: of two concurrent clicks the first time stamp is kept.
+            unread = Notification.objects.filter(pk=notification.pk, read_at__isnull=True)
+            if unread.update(read_at=clock.now()):
+                live.publish_after_commit([actor.pk])  # the user's other open pages follow
         notification.refresh_from_db(fields=["read_at"])
     return notification
 
 
 def mark_all_read(*, actor: User) -> int:
     """Mark every unread notification of the actor as read; returns how many changed."""
-    return visible_notifications(actor).filter(read_at__isnull=True).update(read_at=clock.now())
+    with transaction.atomic():
+        changed = visible_notifications(actor).filter(read_at__isnull=True).update(read_at=clock.now())
+        if changed:
+            live.publish_after_commit([actor.pk])
+    return changed
 
 
 def poll_seconds() -> int:
-    """How often open pages ask for the unread count (settings.NOTIFICATIONS_POLL_SECONDS, default 20)."""
+    """How often open pages ask for the unread count while their websocket is closed
+    (settings.NOTIFICATIONS_POLL_SECONDS, default 20)."""
     return max(1, int(getattr(settings, "NOTIFICATIONS_POLL_SECONDS", 20)))

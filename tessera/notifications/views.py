@@ -50,7 +50,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
-    """The bell with the unread count, re-fetched by htmx every POLL_SECONDS."""
+    """The bell with the unread count, re-fetched by htmx every POLL_SECONDS while the websocket is closed."""
     if not request.user.is_authenticated:
         return HttpResponse(status=204)
     response = render(

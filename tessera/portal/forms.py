@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SignupExtraForm(forms.Form):
@@ -47,7 +48,7 @@ class NewTicketForm(forms.Form):
         queryset=None,
         required=False,
         label=_("Who is this request for?"),
-        empty_label=_("Me"),
+        empty_label=pgettext_lazy("requester", "Me"),
         help_text=_("You can open a ticket on behalf of a colleague of your organisation."),
     )
     department: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
@@ -174,20 +175,3 @@ class ReplyForm(forms.Form):
     body = forms.CharField(label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 5}))
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-
-class PreferencesForm(forms.Form):
-    full_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
-    language = forms.ChoiceField(label=_("Language"), choices=[])
-    time_zone = forms.ChoiceField(
-        label=_("Time zone"), choices=[], help_text=_("Times in the client area and in emails use this zone.")
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from django.conf import settings
-
-        from tessera.portal.preferences import time_zone_names
-
-        self.fields["language"].choices = [(c, str(n)) for c, n in settings.LANGUAGES]  # type: ignore[attr-defined]
-        self.fields["time_zone"].choices = [(z, z) for z in time_zone_names()]  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import zoneinfo
 from functools import cache
 
@@ -10,6 +11,8 @@ from django.http import HttpRequest
 from django.utils import translation
 
 from tessera.accounts.models import User
+from tessera.accounts.services import update_preferences
+from tessera.core.errors import DomainError
 
 
 def language_codes() -> set[str]:
@@ -34,7 +37,9 @@ def valid_time_zone(name: str) -> str:
 
 
 def save_language(user: User, code: str) -> None:
-    """Remember the language a signed-in person picked in the switcher."""
+    """Remember the language a signed-in person picked in the switcher (through the one preferences
+    service, as the account settings page does). An unknown code changes nothing, as in Django's switcher."""
     if code in language_codes() and user.language != code:
-        user.language = code
-        user.save(update_fields=["language"])
+        # A stored zone that is no longer valid refuses the save; the page language still follows the cookie.
+        with contextlib.suppress(DomainError):
+            update_preferences(user=user, language=code, time_zone=user.time_zone)

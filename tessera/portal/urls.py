@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from tessera.portal import views
 
@@ -14,6 +15,11 @@ urlpatterns = [
     path("tickets/<str:reference>/reply", views.ticket_reply, name="portal_ticket_reply"),
     path("tickets/<str:reference>/status", views.ticket_status, name="portal_ticket_status"),
     path("files/<int:attachment_id>", views.attachment, name="portal_attachment"),
-    path("profile", views.profile, name="portal_profile"),
+    # The preferences moved into the one account settings page; old links and bookmarks still arrive.
+    path(
+        "profile",
+        RedirectView.as_view(pattern_name="account:settings", permanent=True),
+        name="portal_profile",
+    ),
     path("language", views.set_language, name="portal_set_language"),
 ]

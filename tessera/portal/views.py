@@ -15,16 +15,16 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from tessera.accounts.models import Department, User
-from tessera.accounts.services import update_preferences
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.pagination import paginate
 from tessera.portal import preferences, services
-from tessera.portal.forms import NewTicketForm, PreferencesForm, ReplyForm
+from tessera.portal.forms import NewTicketForm, ReplyForm
 from tessera.tickets import services as ticket_services
 from tessera.tickets.attachments import CheckedFile, check_file
 from tessera.tickets.events import Kind
@@ -91,9 +91,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "waiting_count": waiting,
         "filters": [
-            ("open", _("Open")),
+            ("open", pgettext("ticket filter", "Open")),
             ("closed", _("Resolved and closed")),
-            ("all", _("All")),
+            ("all", pgettext("ticket filter", "All")),
         ],
     }
     return render(request, "portal/home.html", context)
@@ -473,7 +473,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     return attachment_response(found)
 
 
-# Preferences -----------------------------------------------------------------------------------------------
+# Language (the other preferences are on the account settings page, tessera.notifications.account_views) ---
 
 
 @require_POST
@@ -484,26 +484,3 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         preferences.save_language(_user(request), code)
     return response
-
-
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = PreferencesForm(
-        request.POST or None,
-        initial={"full_name": user.full_name, "language": user.language, "time_zone": user.time_zone},
-    )
-    if request.method == "POST" and form.is_valid():
-        update_preferences(
-            user=user,
-            full_name=form.cleaned_data["full_name"],
-            language=form.cleaned_data["language"],
-            time_zone=form.cleaned_data["time_zone"],
-        )
-        messages.success(request, _("Your preferences were saved."))
-        response = redirect("portal_profile")
-        from django.conf import settings
-
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite="Lax")
-        return response
-    return render(request, "portal/profile.html", {"form": form}, status=422 if form.errors else 200)

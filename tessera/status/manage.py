@@ -13,6 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tessera.accounts.models import User
 from tessera.core.errors import DomainError, NotFound
@@ -162,7 +163,13 @@ def incident(request: HttpRequest, incident_id: int) -> HttpResponse:
             failed = [o for o in outcomes if not o.ok]
             if failed:
                 messages.warning(
-                    request, _("%(count)d tickets could not be answered; see below.") % {"count": len(failed)}
+                    request,
+                    ngettext(
+                        "%(count)d ticket could not be answered; see below.",
+                        "%(count)d tickets could not be answered; see below.",
+                        len(failed),
+                    )
+                    % {"count": len(failed)},
                 )
             else:
                 messages.success(request, _("Every linked ticket is answered."))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from tessera.accounts.models import Department
 from tessera.notifications import services
@@ -19,6 +25,97 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def fast_bell(settings: Any) -> None:
     settings.NOTIFICATIONS_POLL_SECONDS = 1  # the live server runs in this process, so this reaches it
+
+
+@dataclass
+class AsgiServer:
+    host: str
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
+    """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the live
+    HTTP server, which speaks only WSGI. Cookies are per host, not port, so the session works on both."""
+    import uvicorn
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+
+    from tessera.core.routing import websocket_urlpatterns
+
+    application = ProtocolTypeRouter(
+        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Each database call of a consumer closes its connection again, as a request does: a connection kept in
+    # asgiref's executor thread would stop PostgreSQL from dropping the test database at the end.
+    database = connection.settings_dict
+    kept_for = database["CONN_MAX_AGE"]
+    database["CONN_MAX_AGE"] = 0
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running = AsgiServer(f"localhost:{port}", server, thread)
+    yield running
+    running.stop()
+    database["CONN_MAX_AGE"] = kept_for
+
+
+def test_the_bell_follows_the_websocket_and_polls_only_when_it_is_closed(
+    page_for: Any, asgi_server: AsgiServer, settings: Any
+) -> None:
+    # Pushes from this test's thread cannot reach the server's event loop through the in-memory channel
+    # layer, so the consumer's own re-reading carries the news, as between `tessera serve`'s processes.
+    settings.TESSERA_LIVE_POLL_SECONDS = 0.3
+    settings.NOTIFICATIONS_POLL_SECONDS = 1
+    customer = factories.customer("martina")
+    services.notify(
+        customer, kind=NotificationKind.ANNOUNCEMENT, title="Welcome", dedupe_key="a", email=False
+    )
+    page = page_for(customer)
+    page.add_init_script(f"window.TESSERA_LIVE_HOST = {asgi_server.host!r};")
+    # Each request the bell makes, and whether the socket was live at the time.
+    page.add_init_script(
+        """window.bellPolls = [];
+        document.addEventListener("htmx:beforeRequest", function (event) {
+          if (event.detail.elt.id === "notification-bell") window.bellPolls.push(!!window.tesseraBellLive);
+        });"""
+    )
+    page.goto("/")
+    page.wait_for_function("window.tesseraBellLive === true")
+
+    services.notify(
+        customer,
+        kind=NotificationKind.INCIDENT,
+        title="Frankfurt network outage",
+        dedupe_key="incident:1",
+        email=False,
+    )
+    bell = page.locator("#notification-bell")
+    bell.locator(".notif-count", has_text="2").wait_for()  # no reload
+    assert bell.get_attribute("aria-label") == "Notifications: 2 unread"
+    assert page.evaluate("performance.getEntriesByType('navigation').length") == 1
+    page.wait_for_timeout(1500)  # longer than the polling interval: a poll would have happened by now
+    assert page.evaluate("window.bellPolls.filter(Boolean).length") == 0  # none while the socket was live
+
+    # The websocket server goes away: polling takes over and the bell keeps following.
+    asgi_server.stop()
+    page.wait_for_function("window.tesseraBellLive === false")
+    services.mark_all_read(actor=customer)
+    page.locator("#notification-bell:not(:has(.notif-count))").wait_for()
+    assert page.evaluate("window.bellPolls.length") > 0  # it was the fallback polling that fetched it
+    assert bell.get_attribute("aria-label") == "Notifications: none unread"
 
 
 def test_bell_counts_live_and_the_centre_marks_read(page_for: Any, shoot: Any, fast_bell: None) -> None:
@@ -79,18 +176,21 @@ def test_bell_counts_live_and_the_centre_marks_read(page_for: Any, shoot: Any, f
 def test_account_settings_page(page_for: Any, shoot: Any) -> None:
     customer = factories.customer("martina")
     page = page_for(customer)
-    page.goto("/account/")
+    page.goto("/profile")  # the client area's old preferences page: now part of the account settings
+    page.wait_for_url("**/account/")
     page.get_by_label("Invoices and orders").fill("invoices@example.com")
     page.locator("#address-billing").get_by_role("button", name="Send confirmation link").click()
     page.get_by_text("We sent a confirmation link to invoices@example.com").wait_for()
     assert page.locator("#address-billing").get_by_text("Waiting for confirmation").is_visible()
 
+    page.get_by_label("Your name").fill("Martina Rossi")
     page.get_by_label("Time zone", exact=True).select_option("Europe/Rome")
     page.locator("#id_language").select_option("en")
     page.locator("#profile").get_by_role("button", name="Save").click()
-    page.get_by_text("Your language and time zone were saved.").wait_for()
+    page.get_by_text("Your preferences were saved.").wait_for()
     customer.refresh_from_db()
-    assert customer.time_zone == "Europe/Rome"
+    assert (customer.full_name, customer.time_zone) == ("Martina Rossi", "Europe/Rome")
+    assert page.locator(".topbar-user").inner_text() == "Martina Rossi"
 
     ticket_updates = page.get_by_label("Updates on your tickets")
     assert ticket_updates.is_checked() and ticket_updates.is_disabled()

@@ -164,7 +164,7 @@ def test_client_area_fits_a_phone(page_for: Any) -> None:
     carla = factories.customer("carla")
     ticket = factories.ticket(carla, subject="A rather long subject that should wrap on a small screen " * 2)
     page = page_for(carla, width=390)
-    for path in ("/", "/tickets/new", f"/tickets/{ticket.reference}", "/profile"):
+    for path in ("/", "/tickets/new", f"/tickets/{ticket.reference}", "/account/"):
         page.goto(path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} scrolls sideways ({width}px)"

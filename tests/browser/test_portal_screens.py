@@ -56,7 +56,7 @@ def test_screenshots_of_the_client_area(page_for: Any, shoot: Any) -> None:
     shoot(page, "portal-screen-ticket-waiting")
     page.goto("/tickets/new?department=technical")
     shoot(page, "portal-screen-new-ticket")
-    page.goto("/profile")
+    page.goto("/account/")
     shoot(page, "portal-screen-preferences")
 
     anonymous = page_for()

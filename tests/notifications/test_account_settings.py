@@ -42,10 +42,14 @@ def _expired_token(user: User, kind: str, email: str) -> str:
 
 
 def test_settings_page_renders_every_section() -> None:
-    html = _client(factories.customer()).get("/account/").content.decode()
+    org = factories.organisation("Hosting Kraków")
+    html = _client(factories.customer("carla", org=org, manager=True)).get("/account/").content.decode()
     for section in ("profile", "addresses", "email-notifications", "security", "api-tokens"):
         assert f'id="{section}"' in html
     assert "/accounts/email/" in html and "/accounts/2fa/" in html
+    assert 'value="Carla"' in html  # the name, once on the client area's profile page
+    assert "Hosting Kraków (manager)" in html
+    assert '<a href="/account/" aria-current="page">Account settings</a>' in html  # the account tabs
 
 
 def test_settings_need_sign_in() -> None:
@@ -58,7 +62,18 @@ def test_profile_saves_language_and_time_zone() -> None:
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.language, user.time_zone) == ("it", "Europe/Rome")
+    assert user.full_name == "Customer"  # not sent, so not changed
     assert response.cookies["django_language"].value == "it"
+
+
+def test_profile_saves_the_name_too() -> None:
+    user = factories.customer()
+    response = _client(user).post(
+        "/account/profile", {"full_name": "  Marta Nowak ", "language": "pl", "time_zone": "Europe/Warsaw"}
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.full_name, user.language, user.time_zone) == ("Marta Nowak", "pl", "Europe/Warsaw")
 
 
 @pytest.mark.parametrize(
@@ -70,11 +85,15 @@ def test_profile_saves_language_and_time_zone() -> None:
 )
 def test_bad_profile_input_is_refused_and_changes_nothing(language: str, zone: str, message: str) -> None:
     user = factories.customer()
-    response = _client(user).post("/account/profile", {"language": language, "time_zone": zone})
+    response = _client(user).post(
+        "/account/profile", {"full_name": "<b>New</b>", "language": language, "time_zone": zone}
+    )
     assert response.status_code == 422
-    assert message in response.content.decode()
+    html = response.content.decode()
+    assert message in html
+    assert 'value="&lt;b&gt;New&lt;/b&gt;"' in html  # what was typed is kept, escaped
     user.refresh_from_db()
-    assert (user.language, user.time_zone) == ("en", "UTC")
+    assert (user.full_name, user.language, user.time_zone) == ("Customer", "en", "UTC")
 
 
 # Notification addresses -----------------------------------------------------------------------------------

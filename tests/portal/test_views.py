@@ -327,15 +327,27 @@ def test_saved_language_wins_over_the_browser() -> None:
 def test_preferences_save_time_zone_and_refuse_unknown_zones() -> None:
     carla = factories.customer("carla")
     client = signed_in(carla)
-    ok = client.post("/profile", {"full_name": "Carla B", "language": "it", "time_zone": "Europe/Warsaw"})
-    assert ok.status_code == 302
+    ok = client.post(
+        "/account/profile", {"full_name": "Carla B", "language": "it", "time_zone": "Europe/Warsaw"}
+    )
+    assert ok.status_code == 302 and ok["Location"] == "/account/"
     carla.refresh_from_db()
     assert (carla.full_name, carla.language, carla.time_zone) == ("Carla B", "it", "Europe/Warsaw")
-    bad = client.post("/profile", {"full_name": "", "language": "it", "time_zone": "Mars/Olympus"})
+    bad = client.post("/account/profile", {"full_name": "", "language": "it", "time_zone": "Mars/Olympus"})
     assert bad.status_code == 422
     carla.refresh_from_db()
-    assert carla.time_zone == "Europe/Warsaw"
+    assert (carla.full_name, carla.time_zone) == ("Carla B", "Europe/Warsaw")  # nothing half-saved
     assert "Europe/Warsaw" in client.get("/").text  # times are labelled with the zone
+
+
+def test_the_old_profile_page_moved_permanently_to_the_account_settings() -> None:
+    client = signed_in(factories.customer("carla"))
+    response = client.get("/profile")
+    assert response.status_code == 301 and response["Location"] == "/account/"
+    home = client.get("/").text
+    assert 'href="/account/#profile"' in home  # "Times are shown in …. Change"
+    assert 'href="/account/" title="Your account"' in home  # the top bar
+    assert "/profile" not in home
 
 
 def test_agents_must_set_up_totp_when_required(settings: Any) -> None:

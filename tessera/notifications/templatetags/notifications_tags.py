@@ -1,4 +1,5 @@
-"""`{% notification_bell %}`: the top bar's bell with the unread count, refreshed by htmx."""
+"""`{% notification_bell %}`: the top bar's bell with the unread count, kept current over a websocket
+(notifications.js, tessera.notifications.live) and by htmx polling while that is closed."""
 
 from __future__ import annotations
 
