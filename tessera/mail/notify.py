@@ -89,7 +89,7 @@ def _template_for(event: TimelineEvent) -> str | None:
 
 
 def _recipients(ticket: Ticket, event: TimelineEvent, *, include_actor: bool) -> list[User]:
-    people = [ticket.requester, *ticket.cc.filter(is_active=True)]
+    people = [ticket.requester, *ticket.cc_people()]
     seen: set[int] = set()
     chosen = []
     for person in people:
@@ -154,7 +154,10 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
     if template == "ticket_received":
         from tessera.sla.models import TicketSla
 
-        state = TicketSla.objects.filter(ticket_id=ticket.pk).first()
+        try:
+            state = ticket.sla  # the SLA listener's row, cached on the ticket when it ran before us
+        except TicketSla.DoesNotExist:
+            state = None
         context["due"] = state.first_response_due if state else None
     elif template == "agent_reply" and event.message is not None:
         context["body"] = event.message.body

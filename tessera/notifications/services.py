@@ -86,7 +86,8 @@ def notify(
     _check_kind(kind, message_kind, dedupe_key)
     if not user.is_active:
         return None
-    with transaction.atomic():
+    # Joins the caller's transaction (or opens one): the notification and its email copy commit together.
+    with transaction.atomic(savepoint=False):
         try:
             with transaction.atomic():  # savepoint: a duplicate must not poison the caller's transaction
                 notification = Notification.objects.create(
@@ -273,7 +274,14 @@ def categories_for(user: User) -> tuple[str, ...]:
 
 
 def muted_categories(user: User) -> set[str]:
-    prefs = EmailPreferences.objects.filter(user=user).values_list("muted", flat=True).first()
+    prefs: list[str] | None
+    if User.email_preferences.is_cached(user):  # the caller used select_related("email_preferences")
+        try:
+            prefs = user.email_preferences.muted
+        except EmailPreferences.DoesNotExist:
+            prefs = None
+    else:
+        prefs = EmailPreferences.objects.filter(user=user).values_list("muted", flat=True).first()
     return set(prefs or []) - LOCKED_CATEGORIES
 
 

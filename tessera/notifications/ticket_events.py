@@ -44,6 +44,10 @@ EXCERPT = 500
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
     """Receiver of `event_recorded`. A failure here is logged and must not undo the ticket change."""
+    if event.kind not in _HANDLERS:
+        return
+    if event.kind == Kind.CREATED and not _customers(event):
+        return  # filed by the requester themselves, nobody copied: no savepoint for nothing
     try:
         with transaction.atomic():  # savepoint: a bug here rolls back only the notifications
             notify_for_event(event)
@@ -65,7 +69,7 @@ def notify_for_event(event: TimelineEvent) -> int:
 def _customers(event: TimelineEvent) -> list[User]:
     """The customer side of a ticket, minus whoever acted."""
     ticket = event.ticket
-    people = {ticket.requester_id, *ticket.cc.values_list("id", flat=True)}
+    people = {ticket.requester_id, *(person.pk for person in ticket.cc_people())}
     if ticket.submitted_by_id != ticket.requester_id:
         people.add(ticket.submitted_by_id)
     people.discard(event.actor_id)
@@ -196,7 +200,7 @@ def _notify_agent(event: TimelineEvent, user: User, kind: str, title: str, body:
 def _on_assigned(event: TimelineEvent) -> list[object]:
     if not isinstance(event.new, int) or event.new == event.actor_id:
         return []
-    agent = User.objects.filter(pk=event.new, is_active=True).first()
+    agent = User.objects.filter(pk=event.new, is_active=True).select_related("email_preferences").first()
     if agent is None or not agent.is_agent:
         return []
     ticket = event.ticket

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+if TYPE_CHECKING:
+    from tessera.accounts.models import User
 
 
 class Channel(models.TextChoices):
@@ -208,6 +211,16 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
+
+    # The CC contacts, when the code that created this instance knows them (create_ticket): listeners of
+    # the creation events then need no query. Anything that changes `cc` resets it.
+    known_cc: list[User] | None = None
+
+    def cc_people(self) -> list[User]:
+        """The CC contacts (users)."""
+        if self.known_cc is None:
+            self.known_cc = list(self.cc.all())
+        return self.known_cc
 
     @property
     def reference(self) -> str:

@@ -200,6 +200,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             ticket.tags.set(_tags(tags))
         if data.cc:
             ticket.cc.set(data.cc)
+        ticket.known_cc = list(data.cc)
         record_event(
             ticket=ticket,
             actor=actor,
@@ -534,6 +535,7 @@ def set_cc(*, actor: User, ticket: Ticket, contacts: list[User], channel: str = 
     with transaction.atomic():
         ticket = _bump(ticket, None, conditional=False)
         ticket.cc.set(new)
+        ticket.known_cc = None
         record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.CC_CHANGED, old=old, new=new)
     return ticket
 

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from tessera.accounts.models import User
 from tessera.core.errors import NotFound
+from tessera.core.live import consumer_connected
 from tessera.tickets.queries import get_ticket_for
 from tessera.workspace import live
 
@@ -45,6 +46,7 @@ class TicketWatchConsumer(AsyncJsonWebsocketConsumer):
             return
         if self.channel_layer is not None:
             await self.channel_layer.group_add(live.group_name(self.ticket_id), self.channel_name)
+            consumer_connected()
         await self.accept()
         self.watcher = asyncio.create_task(self._watch())
 

@@ -11,20 +11,14 @@ Both only *trigger* a check; what the page is told always comes from the databas
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
+from tessera.core.live import push_after_commit
 from tessera.tickets.models import Priority, Status, Ticket, TimelineEvent
-
-logger = logging.getLogger(__name__)
 
 
 def group_name(ticket_id: int) -> str:
@@ -32,29 +26,10 @@ def group_name(ticket_id: int) -> str:
 
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
-    """Receiver of tickets.events.event_recorded: push after commit (nothing if rolled back)."""
-    ticket_id = event.ticket_id
-    transaction.on_commit(lambda: _push(ticket_id))
-
-
-def _push(ticket_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None or _in_event_loop():
-        return  # the watcher reports the change within LIVE_POLL_SECONDS anyway
-    try:
-        async_to_sync(layer.group_send)(group_name(ticket_id), {"type": "ticket.changed"})
-    except Exception:  # a push is an optimisation; the watcher still notices the change
-        logger.warning("live push for ticket %s failed", ticket_id, exc_info=True)
-
-
-def _in_event_loop() -> bool:
-    """True when called from async code (e.g. an ASGI consumer's thread-less path), where the blocking
-    async_to_sync bridge may not be used."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
+    """Receiver of tickets.events.event_recorded: push after commit (nothing if rolled back). A ticket
+    being created has no open page yet, so its creation is not pushed."""
+    if event.kind != TimelineEvent.Kind.CREATED:
+        push_after_commit(group_name(event.ticket_id), {"type": "ticket.changed"})
 
 
 @dataclass

@@ -11,9 +11,9 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from tessera.core import live as core_live
 from tessera.tickets import services
 from tessera.tickets.models import Status, TimelineEvent
-from tessera.workspace import live
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -112,7 +112,7 @@ async def _test_watcher_notices_changes_without_a_cross_process_layer(
 ) -> None:
     settings.TESSERA_LIVE_POLL_SECONDS = 0.05
     # As under gunicorn + a separate websocket process with the in-memory layer: no push arrives.
-    monkeypatch.setattr(live, "_push", lambda ticket_id: None)
+    monkeypatch.setattr(core_live, "_send", lambda group, message: None)
     _c, watcher, other, _x, ticket, seen = await setup()
     communicator = await connect(watcher, ticket.pk, seen)
     connected = await communicator.connect()

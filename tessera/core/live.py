@@ -1,0 +1,56 @@
+"""Pushing a message to a websocket group once the transaction that caused it commits.
+
+A push only reaches consumers through the channel layer. With Redis that crosses processes; with the
+default in-memory layer it only reaches consumers in the same process, which under `tessera serve` is
+never the case for the HTTP workers (pages and API run on gunicorn, websockets on uvicorn). There each
+push would cost an event loop round trip (~0.5 ms) for nobody, so it is skipped until a consumer has
+connected in this process. The consumers also re-read the database on a timer, so a skipped push only
+delays the news by that interval; it never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+_consumers_here = False
+
+
+def consumer_connected() -> None:
+    """Called by every consumer on connect: this process serves websockets, so in-memory pushes count."""
+    global _consumers_here
+    _consumers_here = True
+
+
+def push_after_commit(group: str, message: dict[str, Any]) -> None:
+    """Send `message` to `group` after commit (nothing if the transaction rolls back)."""
+    layer = get_channel_layer()
+    if layer is None or (isinstance(layer, InMemoryChannelLayer) and not _consumers_here):
+        return
+    transaction.on_commit(lambda: _send(group, message))
+
+
+def _send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None or _in_event_loop():
+        return  # the consumers' own re-read reports the change anyway
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # a push is an optimisation; the consumers' re-read still notices the change
+        logger.warning("push to %s failed", group, exc_info=True)
+
+
+def _in_event_loop() -> bool:
+    """True when called from async code, where the blocking async_to_sync bridge may not be used."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
