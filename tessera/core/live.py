@@ -29,17 +29,21 @@ def consumer_connected() -> None:
     _consumers_here = True
 
 
+def pushes_can_arrive() -> bool:
+    """Whether a group_send from this process can reach any consumer at all."""
+    layer = get_channel_layer()
+    return layer is not None and (not isinstance(layer, InMemoryChannelLayer) or _consumers_here)
+
+
 def push_after_commit(group: str, message: dict[str, Any]) -> None:
     """Send `message` to `group` after commit (nothing if the transaction rolls back)."""
-    layer = get_channel_layer()
-    if layer is None or (isinstance(layer, InMemoryChannelLayer) and not _consumers_here):
-        return
-    transaction.on_commit(lambda: _send(group, message))
+    if pushes_can_arrive():
+        transaction.on_commit(lambda: _send(group, message))
 
 
 def _send(group: str, message: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is None or _in_event_loop():
+    if layer is None or in_event_loop():
         return  # the consumers' own re-read reports the change anyway
     try:
         async_to_sync(layer.group_send)(group, message)
@@ -47,7 +51,7 @@ def _send(group: str, message: dict[str, Any]) -> None:
         logger.warning("push to %s failed", group, exc_info=True)
 
 
-def _in_event_loop() -> bool:
+def in_event_loop() -> bool:
     """True when called from async code, where the blocking async_to_sync bridge may not be used."""
     try:
         asyncio.get_running_loop()

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from tessera.accounts.models import User
+from tessera.core.live import consumer_connected
 from tessera.notifications import live
 from tessera.notifications.services import unread_count
 
@@ -30,6 +31,7 @@ class UnreadCountConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         if self.channel_layer is not None:
             await self.channel_layer.group_add(live.group_name(user.pk), self.channel_name)
+            consumer_connected()
         await self.accept()
         await self._check()  # the page may have been rendered a while ago (or reconnects after a gap)
         self.watcher = asyncio.create_task(self._watch())

@@ -12,7 +12,6 @@ Two paths, as for open ticket pages (tessera.workspace.live), so it is right in 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from tessera.core.live import in_event_loop, pushes_can_arrive
 from tessera.notifications.models import Notification
 
 logger = logging.getLogger("tessera.notifications")
@@ -83,13 +83,13 @@ def publish_after_commit(user_ids: Iterable[int]) -> None:
     back). Callers pass each recipient once per batch, so a user gets one message per batch, not one per
     notification."""
     ids = sorted(set(user_ids))
-    if ids:
+    if ids and pushes_can_arrive():
         transaction.on_commit(lambda: publish(ids))
 
 
 def publish(user_ids: list[int]) -> None:
     layer = get_channel_layer()
-    if layer is None or _in_event_loop():
+    if layer is None or in_event_loop():
         return  # the consumers' watch reports the change anyway
     try:
         present = listening(user_ids)
@@ -102,15 +102,6 @@ def publish(user_ids: list[int]) -> None:
 async def _send(layer: Any, counts: dict[int, int]) -> None:
     for user_id, count in counts.items():
         await layer.group_send(group_name(user_id), {"type": MESSAGE_TYPE, "count": count})
-
-
-def _in_event_loop() -> bool:
-    """True when called from async code, where the blocking async_to_sync bridge may not be used."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def bell_html(count: int, language: str) -> str:
