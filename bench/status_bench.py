@@ -128,7 +128,7 @@ def announce(customers: int, deliver_seconds: float) -> dict[str, Any]:
     return result
 
 
-def page(seconds: int, connections: int, port: int) -> dict[str, Any]:
+def page(seconds: int, connections: int, port: int, threads: int = 4) -> dict[str, Any]:
     env = {**os.environ, "TESSERA_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
     log = tempfile.NamedTemporaryFile(prefix="status-bench-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback
@@ -144,7 +144,7 @@ def page(seconds: int, connections: int, port: int) -> dict[str, Any]:
             "--worker-class",
             "gthread",
             "--threads",
-            "4",
+            str(threads),
         ],
         env=env,
         cwd=ROOT,
@@ -205,6 +205,7 @@ def main() -> None:
     parser.add_argument("--deliver-seconds", type=float, default=120)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (serve uses 4)")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-announce", action="store_true")
     args = parser.parse_args()
@@ -216,7 +217,7 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
-    results["page"] = page(args.seconds, args.connections, args.port)
+    results["page"] = page(args.seconds, args.connections, args.port, args.threads)
     print(json.dumps(results["page"], indent=2))
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 from django.db.models import Q
 
+from tessera.accounts.models import User
 from tessera.core import clock
-from tessera.mail.models import DeliveryEvent, DeliveryStatus, OutboundEmail
+from tessera.mail.models import BouncingAddress, DeliveryEvent, DeliveryStatus, OutboundEmail
 from tessera.mail.outbound import mark_bouncing
 from tessera.notifications.models import NotificationAddress
 
@@ -107,6 +108,20 @@ def mark_undeliverable(address: str, reason: str) -> None:
     mark_bouncing(address, reason)
     NotificationAddress.objects.filter(email__iexact=address.strip()).update(
         undeliverable_at=clock.now(), undeliverable_reason=reason[:2000]
+    )
+
+
+def delivery_problems(user: User) -> list[tuple[str, str]]:
+    """(address, reason) for each of the contact's addresses (account and chosen ones) that bounces, so an
+    agent knows why the customer may not be hearing from us."""
+    addresses = {user.email.strip().lower()} | {
+        email.strip().lower()
+        for email in NotificationAddress.objects.filter(user=user).values_list("email", flat=True)
+    }
+    return list(
+        BouncingAddress.objects.filter(email__in=sorted(addresses))
+        .order_by("email")
+        .values_list("email", "reason")
     )
 
 

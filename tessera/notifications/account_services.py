@@ -38,6 +38,7 @@ class AddressState:
     label: str
     confirmed: str  # the address in use for this kind ("" = the account address)
     pending: str  # an address waiting for its link to be clicked
+    undeliverable: bool = False  # the confirmed address bounced: the account address is used meanwhile
 
 
 def address_states(user: User) -> list[AddressState]:
@@ -47,7 +48,12 @@ def address_states(user: User) -> list[AddressState]:
         row = rows.get(kind)
         confirmed = row.email if row and row.confirmed_at else ""
         pending = row.email if row and not row.confirmed_at else ""
-        states.append(AddressState(kind=kind, label=str(label), confirmed=confirmed, pending=pending))
+        undeliverable = bool(confirmed and row and row.undeliverable_at)
+        states.append(
+            AddressState(
+                kind=kind, label=str(label), confirmed=confirmed, pending=pending, undeliverable=undeliverable
+            )
+        )
     return states
 
 

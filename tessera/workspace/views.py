@@ -29,6 +29,7 @@ from tessera.accounts.services import clean_email, create_contact
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, ValidationFailed
 from tessera.core.pagination import paginate
+from tessera.mail.tracking import delivery_problems
 from tessera.portal.preferences import request_language, time_zone_names
 from tessera.search.services import search_tickets
 from tessera.sla import queries as sla
@@ -314,6 +315,7 @@ def _ticket_page(
         "draft": draft or {},
         "notice": notices.get(notice, ""),
         "merged_into": ticket.merged_into,
+        "delivery_problems": delivery_problems(ticket.requester),
     }
     return render(request, "workspace/ticket.html", context, status=status)
 

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.core import signing
 from django.test import Client
+from django.utils import timezone
 
 from tessera.accounts.models import ApiToken, User
 from tessera.mail.models import OutboundEmail
@@ -250,3 +251,22 @@ def test_a_token_without_a_name_is_refused_and_others_tokens_cannot_be_revoked()
     assert _client(intruder).post(f"/account/tokens/{token.pk}/revoke").status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_an_undeliverable_chosen_address_falls_back_to_the_account_address() -> None:
+    from tessera.mail.tracking import clear_undeliverable, mark_undeliverable
+
+    user = factories.customer()
+    NotificationAddress.objects.create(
+        user=user, kind=MessageKind.BILLING, email="invoices@example.com", confirmed_at=timezone.now()
+    )
+    assert address_for(user, MessageKind.BILLING) == "invoices@example.com"
+
+    mark_undeliverable("Invoices@Example.com", "mailgun bounced: 550 mailbox unavailable")
+    assert address_for(user, MessageKind.BILLING) == user.email
+    page = _client(user).get("/account/").content.decode()
+    assert "Undeliverable" in page
+    assert "could not be delivered" in page
+
+    clear_undeliverable("invoices@example.com")  # they wrote to us from it: it works again
+    assert address_for(user, MessageKind.BILLING) == "invoices@example.com"

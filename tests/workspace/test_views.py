@@ -306,3 +306,19 @@ def test_search_page_respects_permissions() -> None:
     response = client_for(agent).get("/agent/search", {"q": "gearbox"})
     assert [t.pk for t in response.context["rows"]] == [tech_ticket.pk]
     assert client_for(agent).get("/agent/search", {"q": "y" * 500}).status_code == 422
+
+
+def test_ticket_view_tells_the_agent_when_the_requesters_email_bounces() -> None:
+    from tessera.mail.tracking import mark_undeliverable
+
+    carla = factories.customer("carla")
+    ticket = factories.ticket(carla)
+    agent = factories.agent("technical")
+    client = Client()
+    client.force_login(agent)
+    assert "bounces" not in client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+
+    mark_undeliverable(carla.email, "550 <mailbox> unknown")
+    page = client.get(f"/agent/tickets/{ticket.pk}/").content.decode()
+    assert f"Email to {carla.email} bounces" in page
+    assert "550 &lt;mailbox&gt; unknown" in page  # the provider's text is escaped
