@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from tessera.accounts.models import User
-from tessera.core.live import consumer_connected
+from tessera.core.consumers import WatchingConsumer
 from tessera.notifications import live
 from tessera.notifications.services import unread_count
 
 
-class UnreadCountConsumer(AsyncJsonWebsocketConsumer):
+class UnreadCountConsumer(WatchingConsumer):
     """ws/notifications/. On connect and whenever the count changes the server sends
     {"type": "unread", "count": n, "html": "<the bell>"}; the page sends nothing."""
 
     user: User
     last: int | None = None
-    watcher: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -29,20 +25,8 @@ class UnreadCountConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4403)
             return
         self.user = user
-        if self.channel_layer is not None:
-            await self.channel_layer.group_add(live.group_name(user.pk), self.channel_name)
-            consumer_connected()
-        await self.accept()
-        await self._check()  # the page may have been rendered a while ago (or reconnects after a gap)
-        self.watcher = asyncio.create_task(self._watch())
-
-    async def disconnect(self, code: int) -> None:
-        if self.watcher is not None:
-            self.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watcher
-        if self.channel_layer is not None and hasattr(self, "user"):
-            await self.channel_layer.group_discard(live.group_name(self.user.pk), self.channel_name)
+        await self.join(live.group_name(user.pk))
+        await self.check()  # the page may have been rendered a while ago (or reconnects after a gap)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         return  # nothing to hear from the page
@@ -51,12 +35,10 @@ class UnreadCountConsumer(AsyncJsonWebsocketConsumer):
         """Group message pushed after a commit (see live.publish)."""
         await self._tell(int(message["count"]))
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(live.watch_seconds())
-            await self._check()
+    def watch_seconds(self) -> float:
+        return live.watch_seconds()
 
-    async def _check(self) -> None:
+    async def check(self) -> None:
         count = await database_sync_to_async(self._read)()
         await self._tell(count)
 

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from tessera.accounts.models import User
+from tessera.core.consumers import WatchingConsumer
 from tessera.core.errors import NotFound
-from tessera.core.live import consumer_connected
 from tessera.tickets.queries import get_ticket_for
 from tessera.workspace import live
 
 
-class TicketWatchConsumer(AsyncJsonWebsocketConsumer):
+class TicketWatchConsumer(WatchingConsumer):
     """ws/agent/tickets/<id>/. The page sends {"seen": <last event id it shows>} on open and after each
     of its own updates; the server sends {"type": "changed", "version", "changes": [...]} when events
     by other people arrive after that."""
@@ -26,7 +23,6 @@ class TicketWatchConsumer(AsyncJsonWebsocketConsumer):
     ticket_id: int
     user: User
     seen: int = 0
-    watcher: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -44,36 +40,21 @@ class TicketWatchConsumer(AsyncJsonWebsocketConsumer):
         except NotFound:
             await self.close(code=4404)
             return
-        if self.channel_layer is not None:
-            await self.channel_layer.group_add(live.group_name(self.ticket_id), self.channel_name)
-            consumer_connected()
-        await self.accept()
-        self.watcher = asyncio.create_task(self._watch())
-
-    async def disconnect(self, code: int) -> None:
-        if self.watcher is not None:
-            self.watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.watcher
-        if self.channel_layer is not None and hasattr(self, "ticket_id"):
-            await self.channel_layer.group_discard(live.group_name(self.ticket_id), self.channel_name)
+        await self.join(live.group_name(self.ticket_id))
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and isinstance(content.get("seen"), int):
             self.seen = max(0, content["seen"])
-            await self._check()
+            await self.check()
 
     async def ticket_changed(self, message: dict[str, Any]) -> None:
-        """Group message pushed after a change committed (see live._push)."""
-        await self._check()
+        """Group message pushed after a change committed (see tessera.core.live)."""
+        await self.check()
 
-    async def _watch(self) -> None:
-        interval = float(getattr(settings, "TESSERA_LIVE_POLL_SECONDS", 3.0))
-        while True:
-            await asyncio.sleep(interval)
-            await self._check()
+    def watch_seconds(self) -> float:
+        return float(getattr(settings, "TESSERA_LIVE_POLL_SECONDS", 3.0))
 
-    async def _check(self) -> None:
+    async def check(self) -> None:
         current = await database_sync_to_async(live.snapshot)(self.ticket_id)
         if current is None:
             await self.close(code=4404)
