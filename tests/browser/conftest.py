@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself are
 # still plain synchronous code, so Django's async-safety guard must not refuse them.
@@ -99,3 +104,48 @@ def shoot() -> Callable[[Any, str], None]:
         page.set_viewport_size(original)
 
     return take
+
+
+@dataclass
+class AsgiServer:
+    host: str
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
+    """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the live
+    HTTP server, which speaks only WSGI. Cookies are per host, not port, so the session works on both."""
+    import uvicorn
+    from channels.auth import AuthMiddlewareStack
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from channels.security.websocket import AllowedHostsOriginValidator
+
+    from tessera.core.routing import websocket_urlpatterns
+
+    application = ProtocolTypeRouter(
+        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Each database call of a consumer closes its connection again, as a request does: a connection kept in
+    # asgiref's executor thread would stop PostgreSQL from dropping the test database at the end.
+    database = connection.settings_dict
+    kept_for = database["CONN_MAX_AGE"]
+    database["CONN_MAX_AGE"] = 0
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running = AsgiServer(f"localhost:{port}", server, thread)
+    yield running
+    running.stop()
+    database["CONN_MAX_AGE"] = kept_for

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from tessera.accounts.models import Department
 from tessera.notifications import services
@@ -18,6 +12,7 @@ from tessera.notifications.models import NotificationKind
 from tessera.tickets import services as tickets
 from tessera.tickets.models import Status
 from tests import factories
+from tests.browser.conftest import AsgiServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,51 +20,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def fast_bell(settings: Any) -> None:
     settings.NOTIFICATIONS_POLL_SECONDS = 1  # the live server runs in this process, so this reaches it
-
-
-@dataclass
-class AsgiServer:
-    host: str
-    server: Any
-    thread: threading.Thread
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
-@pytest.fixture
-def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
-    """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the live
-    HTTP server, which speaks only WSGI. Cookies are per host, not port, so the session works on both."""
-    import uvicorn
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
-
-    from tessera.core.routing import websocket_urlpatterns
-
-    application = ProtocolTypeRouter(
-        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    # Each database call of a consumer closes its connection again, as a request does: a connection kept in
-    # asgiref's executor thread would stop PostgreSQL from dropping the test database at the end.
-    database = connection.settings_dict
-    kept_for = database["CONN_MAX_AGE"]
-    database["CONN_MAX_AGE"] = 0
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    running = AsgiServer(f"localhost:{port}", server, thread)
-    yield running
-    running.stop()
-    database["CONN_MAX_AGE"] = kept_for
 
 
 def test_the_bell_follows_the_websocket_and_polls_only_when_it_is_closed(

@@ -4,10 +4,6 @@ portal, each in their own browser context, against the same live server."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +14,7 @@ from tessera.tickets import services
 from tessera.tickets.models import Channel, Status, Ticket
 from tessera.workspace.models import CannedResponse
 from tests import factories
+from tests.browser.conftest import AsgiServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -199,35 +196,9 @@ def test_phone_call_from_a_caller_who_is_not_a_contact_yet(page_for: Any, shoot:
     assert ticket.department.slug == "technical"  # the agent's own department was preselected
 
 
-@pytest.fixture
-def asgi_server(live_server: Any) -> Iterator[str]:
-    """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the HTTP
-    one. Cookies are per host, not port, so the browser's session works on both."""
-    import uvicorn
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
-
-    from tessera.core.routing import websocket_urlpatterns
-
-    application = ProtocolTypeRouter(
-        {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}
-    )
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"localhost:{port}"
-    server.should_exit = True
-    thread.join(timeout=5)
-
-
-def test_live_banner_warns_before_a_conflicting_reply(page_for: Any, asgi_server: str, settings: Any) -> None:
+def test_live_banner_warns_before_a_conflicting_reply(
+    page_for: Any, asgi_server: AsgiServer, settings: Any
+) -> None:
     settings.TESSERA_LIVE_POLL_SECONDS = 0.5
     carla = factories.customer("carla")
     ticket = factories.ticket(carla, subject="Certificate expired")
@@ -235,7 +206,7 @@ def test_live_banner_warns_before_a_conflicting_reply(page_for: Any, asgi_server
     colleague = factories.agent("technical", name="tomasz")
 
     desk = page_for(agent)
-    desk.add_init_script(f"window.TESSERA_LIVE_HOST = {asgi_server!r};")
+    desk.add_init_script(f"window.TESSERA_LIVE_HOST = {asgi_server.host!r};")
     desk.goto(f"/agent/tickets/{ticket.pk}/")
     desk.get_by_label("Message").fill("I renewed it for you.")
     services.add_reply(actor=colleague, ticket=Ticket.objects.get(pk=ticket.pk), body="Renewed, all good.")
