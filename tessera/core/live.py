@@ -16,6 +16,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -38,17 +39,29 @@ def pushes_can_arrive() -> bool:
 def push_after_commit(group: str, message: dict[str, Any]) -> None:
     """Send `message` to `group` after commit (nothing if the transaction rolls back)."""
     if pushes_can_arrive():
-        transaction.on_commit(lambda: _send(group, message))
+        transaction.on_commit(lambda: send_now([(group, message)]))
 
 
-def _send(group: str, message: dict[str, Any]) -> None:
+def send_now(pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    """Send each (group, message), in one trip through the event loop. Never raises: a push is an
+    optimisation, and the consumers' own re-read reports the change anyway."""
     layer = get_channel_layer()
-    if layer is None or in_event_loop():
-        return  # the consumers' own re-read reports the change anyway
+    if layer is None or not pushes or in_event_loop():
+        return
     try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:  # a push is an optimisation; the consumers' re-read still notices the change
-        logger.warning("push to %s failed", group, exc_info=True)
+        async_to_sync(_group_send_all)(layer, pushes)
+    except Exception:
+        logger.warning("push to %s failed", ", ".join(group for group, _ in pushes[:3]), exc_info=True)
+
+
+async def _group_send_all(layer: Any, pushes: list[tuple[str, dict[str, Any]]]) -> None:
+    for group, message in pushes:
+        await layer.group_send(group, message)
+
+
+def live_poll_seconds() -> float:
+    """How often a consumer re-reads the database when pushes may not reach it."""
+    return float(getattr(settings, "TESSERA_LIVE_POLL_SECONDS", 3.0))
 
 
 def in_event_loop() -> bool:

@@ -15,18 +15,15 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Iterable
-from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from tessera.core.live import in_event_loop, pushes_can_arrive
+from tessera.core.live import in_event_loop, live_poll_seconds, pushes_can_arrive, send_now
 from tessera.notifications.models import Notification
 
 logger = logging.getLogger("tessera.notifications")
@@ -47,7 +44,7 @@ def watch_seconds() -> float:
     """How often an open page's consumer re-reads the count itself."""
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         # Pushes cannot cross processes: re-read as often as open ticket pages do.
-        return float(getattr(settings, "TESSERA_LIVE_POLL_SECONDS", 3.0))
+        return live_poll_seconds()
     from tessera.notifications.services import poll_seconds
 
     return float(poll_seconds())
@@ -88,20 +85,17 @@ def publish_after_commit(user_ids: Iterable[int]) -> None:
 
 
 def publish(user_ids: list[int]) -> None:
-    layer = get_channel_layer()
-    if layer is None or in_event_loop():
+    if get_channel_layer() is None or in_event_loop():
         return  # the consumers' watch reports the change anyway
     try:
         present = listening(user_ids)
-        if present:
-            async_to_sync(_send)(layer, unread_counts(present))
+        counts = unread_counts(present) if present else {}
     except Exception:  # a push is an optimisation; the watch still notices the change
         logger.warning("live unread push for %d users failed", len(user_ids), exc_info=True)
-
-
-async def _send(layer: Any, counts: dict[int, int]) -> None:
-    for user_id, count in counts.items():
-        await layer.group_send(group_name(user_id), {"type": MESSAGE_TYPE, "count": count})
+        return
+    send_now(
+        [(group_name(user_id), {"type": MESSAGE_TYPE, "count": count}) for user_id, count in counts.items()]
+    )
 
 
 def bell_html(count: int, language: str) -> str:

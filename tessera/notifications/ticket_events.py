@@ -46,7 +46,7 @@ def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> No
     """Receiver of `event_recorded`. A failure here is logged and must not undo the ticket change."""
     if event.kind not in _HANDLERS:
         return
-    if event.kind == Kind.CREATED and not _customers(event):
+    if event.kind == Kind.CREATED and not _customer_ids(event):
         return  # filed by the requester themselves, nobody copied: no savepoint for nothing
     try:
         with transaction.atomic():  # savepoint: a bug here rolls back only the notifications
@@ -66,13 +66,20 @@ def notify_for_event(event: TimelineEvent) -> int:
 # Customers ------------------------------------------------------------------------------------------------
 
 
-def _customers(event: TimelineEvent) -> list[User]:
-    """The customer side of a ticket, minus whoever acted."""
+def _customer_ids(event: TimelineEvent) -> set[int]:
+    """The ids of the customer side of a ticket (requester, CCs, who filed it), minus whoever acted."""
     ticket = event.ticket
     people = {ticket.requester_id, *(person.pk for person in ticket.cc_people())}
     if ticket.submitted_by_id != ticket.requester_id:
         people.add(ticket.submitted_by_id)
     people.discard(event.actor_id)
+    return people
+
+
+def _customers(event: TimelineEvent) -> list[User]:
+    """The customer side of a ticket, minus whoever acted."""
+    ticket = event.ticket
+    people = _customer_ids(event)
     return [
         user
         for user in User.objects.filter(pk__in=people, is_active=True).order_by("pk")

@@ -218,9 +218,7 @@ class Ticket(models.Model):
 
     def cc_people(self) -> list[User]:
         """The CC contacts (users)."""
-        if self.known_cc is None:
-            self.known_cc = list(self.cc.all())
-        return self.known_cc
+        return self.known_cc if self.known_cc is not None else list(self.cc.all())
 
     @property
     def reference(self) -> str:

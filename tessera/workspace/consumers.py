@@ -6,11 +6,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 
 from tessera.accounts.models import User
 from tessera.core.consumers import WatchingConsumer
 from tessera.core.errors import NotFound
+from tessera.core.live import live_poll_seconds
 from tessera.tickets.queries import get_ticket_for
 from tessera.workspace import live
 
@@ -52,7 +52,7 @@ class TicketWatchConsumer(WatchingConsumer):
         await self.check()
 
     def watch_seconds(self) -> float:
-        return float(getattr(settings, "TESSERA_LIVE_POLL_SECONDS", 3.0))
+        return live_poll_seconds()
 
     async def check(self) -> None:
         current = await database_sync_to_async(live.snapshot)(self.ticket_id)

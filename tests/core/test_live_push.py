@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _sent(monkeypatch: Any) -> list[tuple[str, dict[str, Any]]]:
     sent: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(live, "_send", lambda group, message: sent.append((group, message)))
+    monkeypatch.setattr(live, "send_now", sent.extend)
     return sent
 
 

@@ -112,7 +112,7 @@ async def _test_watcher_notices_changes_without_a_cross_process_layer(
 ) -> None:
     settings.TESSERA_LIVE_POLL_SECONDS = 0.05
     # As under gunicorn + a separate websocket process with the in-memory layer: no push arrives.
-    monkeypatch.setattr(core_live, "_send", lambda group, message: None)
+    monkeypatch.setattr(core_live, "send_now", lambda pushes: None)
     _c, watcher, other, _x, ticket, seen = await setup()
     communicator = await connect(watcher, ticket.pk, seen)
     connected = await communicator.connect()
