@@ -297,11 +297,15 @@ def ticket_detail_out(
             )
         )
     )
-    event_rows = list(
-        events.order_by("created_at", "id").values(
-            "id", "kind", "channel", "actor_id", "old", "new", "reason", "message_id", "created_at"
-        )
-    )
+    event_fields = ("id", "kind", "channel", "actor_id", "old", "new", "reason", "message_id", "created_at")
+    if new and ticket.known_events is not None:
+        event_rows = [
+            {name: getattr(e, name) for name in event_fields}
+            for e in ticket.known_events
+            if user.is_agent or e.is_public
+        ]
+    else:
+        event_rows = list(events.order_by("created_at", "id").values(*event_fields))
     mentioned: set[int | None] = {ticket.requester_id, ticket.submitted_by_id, ticket.assignee_id}
     people = _people(mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows})
     data = ticket_out(

@@ -215,6 +215,8 @@ class Ticket(models.Model):
     # The CC contacts, when the code that created this instance knows them (create_ticket): listeners of
     # the creation events then need no query. Anything that changes `cc` resets it.
     known_cc: list[User] | None = None
+    # The timeline events create_ticket wrote, so the response to a creation needs no query for them.
+    known_events: list[TimelineEvent] | None = None
 
     def cc_people(self) -> list[User]:
         """The CC contacts (users)."""

@@ -201,7 +201,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
         if data.cc:
             ticket.cc.set(data.cc)
         ticket.known_cc = list(data.cc)
-        record_event(
+        created = record_event(
             ticket=ticket,
             actor=actor,
             channel=channel,
@@ -215,8 +215,9 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             },
         )
         _store_files(ticket, actor, channel, checked, message=None)
+        ticket.known_events = None if checked else [created]
         if assignee_id is not None:
-            record_event(
+            assigned = record_event(
                 ticket=ticket,
                 actor=None,
                 channel=Channel.SYSTEM,
@@ -225,6 +226,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
                 new=assignee_id,
                 is_public=False,
             )
+            if ticket.known_events is not None:
+                ticket.known_events.append(assigned)
             # Last statement before commit: every new ticket of a department may update the same agent's
             # row, so its lock is held for the commit only, not while the listeners above run.
             adjust_load({assignee_id: 1}, assigned_to=assignee_id)

@@ -29,6 +29,25 @@ def test_customer_opens_ticket_through_api(api_as: Any) -> None:
     assert [e["kind"] for e in body["timeline"]] == ["created"]
 
 
+@pytest.mark.parametrize("who", ["customer", "agent"])
+def test_creation_answers_what_a_later_read_of_the_ticket_shows(api_as: Any, who: str) -> None:
+    # The 201 is built from what creation wrote (no re-read): it must match the stored ticket exactly,
+    # including the private routing event hidden from the customer.
+    routed_to = f.agent("technical")
+    author = f.customer() if who == "customer" else f.agent("technical")
+    api = api_as(author)
+    body = {"subject": "Disk full", "description": "Again", "department": "technical"}
+    if who == "agent":
+        body["requester_id"] = f.customer().pk
+    created = api.post("/tickets", body)
+    assert created.status_code == 201, created.content
+    stored = api.get(f"/tickets/{created.json()['id']}")
+    assert created.json() == stored.json()
+    kinds = [e["kind"] for e in created.json()["timeline"]]
+    assert kinds == (["created"] if who == "customer" else ["created", "assigned"])
+    assert Ticket.objects.get(pk=created.json()["id"]).assignee_id in (routed_to.pk, author.pk)
+
+
 def test_customer_files_on_behalf_of_colleague_but_not_of_stranger(api_as: Any) -> None:
     org = f.organisation("Colleagues Inc")
     me, colleague, stranger = f.customer(org=org), f.customer(org=org), f.customer()

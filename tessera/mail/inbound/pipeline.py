@@ -373,9 +373,10 @@ def _new_ticket(
         user = _contact_for(mail)
         row.notes.append(_("New unverified contact %(email)s.") % {"email": user.email})
     ours = our_addresses()
+    others = [a for a in mail.to + mail.cc if a not in ours]
     cc = [
         person
-        for person in User.objects.filter(email__in=[a for a in mail.to + mail.cc if a not in ours])
+        for person in (User.objects.filter(email__in=others) if others else [])
         if person.pk != user.pk and not person.is_agent and person.is_active
     ]
     subject = " ".join(mail.subject.split())[:250] or _("(no subject)")

@@ -14,7 +14,6 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from tessera.core import clock
@@ -78,9 +77,6 @@ def store_raw(
         key = "mid:" + hashlib.sha256(f"{sender}\n{message_id}".encode()).hexdigest()
     else:
         key = "sha:" + sha
-    existing = InboundMessage.objects.filter(Q(dedupe_key=key) | Q(sha256=sha)).first()
-    if existing is not None:
-        return existing, False
     now = clock.now()
     row = InboundMessage(
         dedupe_key=key,
@@ -96,19 +92,16 @@ def store_raw(
         received_at=now,
         enqueued_at=now,
     )
-    name = raw_path(row, "")
-    storage = row.raw.storage
-    # The file is written before the row: a crash in between leaves an orphan file, never a row
-    # without its bytes. Identical bytes share one file.
-    if storage.exists(name):
-        row.raw.name = name
-    else:
-        row.raw.save(name, ContentFile(raw), save=False)
+    row.raw.name = raw_path(row, "")
     from tessera.mail.tasks import process_inbound
 
     try:
         with transaction.atomic():
+            # The INSERT comes first, so a re-delivery (same key: the key is a function of the bytes) is
+            # refused by the unique index before anything is written; the file is written before the
+            # COMMIT, so a crash leaves at most an orphan file, never a row without its bytes.
             row.save(force_insert=True)
+            _write_raw(row, raw)
             process_inbound.enqueue(row.pk)
     except IntegrityError:
         existing = InboundMessage.objects.filter(dedupe_key=key).first()
@@ -116,6 +109,17 @@ def store_raw(
             raise
         return existing, False
     return row, True
+
+
+def _write_raw(row: InboundMessage, raw: bytes) -> None:
+    """Identical bytes share one file (content-addressed name)."""
+    storage = row.raw.storage
+    if storage.exists(row.raw.name):
+        return
+    stored = storage.save(row.raw.name, ContentFile(raw))
+    if stored != row.raw.name:  # the storage picked another name (a concurrent writer): keep it
+        row.raw.name = stored
+        row.save(update_fields=["raw"])
 
 
 def read_raw(row: InboundMessage) -> bytes:
