@@ -113,11 +113,11 @@ def store_raw(
 
 def _write_raw(row: InboundMessage, raw: bytes) -> None:
     """Identical bytes share one file (content-addressed name)."""
-    storage = row.raw.storage
-    if storage.exists(row.raw.name):
+    storage, name = row.raw.storage, raw_path(row, "")
+    if storage.exists(name):
         return
-    stored = storage.save(row.raw.name, ContentFile(raw))
-    if stored != row.raw.name:  # the storage picked another name (a concurrent writer): keep it
+    stored = storage.save(name, ContentFile(raw))
+    if stored != name:  # the storage picked another name (a concurrent writer): keep it
         row.raw.name = stored
         row.save(update_fields=["raw"])
 
