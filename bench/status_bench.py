@@ -4,7 +4,9 @@
    Measured: the post itself (announcement + fan-out task written in its transaction), the fan-out task
    (recipients computed, one delivery task per 500 written): "fully enqueued"; then, bounded by
    --deliver-seconds, the delivery tasks (in-app notifications + email copies queued).
-2. page: the public /status/ page served by gunicorn (2 gthread workers), driven by wrk for --seconds after a
+2. cpu: CPU time of one cached anonymous /status/ hit in-process, through Django's WSGI handler (no server, no
+   network), over --cpu-hits hits: without cookies (as wrk sends it) and with a browser's cookies.
+3. page: the public /status/ page served by gunicorn (2 gthread workers), driven by wrk for --seconds after a
    warm-up; median and p99 from wrk's latency distribution.
 
     TESSERA_DATA_DIR=/tmp/tessera-status-bench .venv/bin/python bench/status_bench.py
@@ -128,6 +130,47 @@ def announce(customers: int, deliver_seconds: float) -> dict[str, Any]:
     return result
 
 
+def cpu_per_hit(hits: int) -> dict[str, Any]:
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    handler = WSGIHandler()
+    statuses: list[str] = []
+
+    def hit(cookie: str) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/status/",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9",
+            "HTTP_COOKIE": cookie,
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(),
+            "wsgi.errors": sys.stderr,
+        }
+        body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(body)
+        body.close()
+
+    result: dict[str, Any] = {"hits": hits}
+    cookies = {"no_cookies": "", "browser_cookies": f"csrftoken={'a' * 32}; tessera_tz=Europe/Rome"}
+    for label, cookie in cookies.items():
+        for _ in range(100):  # the first renders and caches the page
+            hit(cookie)
+        started = time.process_time()
+        for _ in range(hits):
+            hit(cookie)
+        result[f"{label}_ms"] = round((time.process_time() - started) / hits * 1000, 3)
+    if set(statuses) != {"200 OK"}:
+        raise SystemExit(f"unexpected responses: {set(statuses)}")
+    return result
+
+
 def page(seconds: int, connections: int, port: int, threads: int = 4) -> dict[str, Any]:
     env = {**os.environ, "TESSERA_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
     log = tempfile.NamedTemporaryFile(prefix="status-bench-", suffix=".log", delete=False)  # noqa: SIM115
@@ -206,6 +249,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (serve uses 4)")
+    parser.add_argument("--cpu-hits", type=int, default=5000, help="in-process hits timed; 0: skip")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-announce", action="store_true")
     args = parser.parse_args()
@@ -214,6 +258,9 @@ def main() -> None:
     if not args.skip_announce:
         results["announce"] = announce(args.customers, args.deliver_seconds)
         print(json.dumps(results["announce"], indent=2))
+    if args.cpu_hits:
+        results["cpu"] = cpu_per_hit(args.cpu_hits)
+        print(json.dumps(results["cpu"], indent=2))
     from django.db import connections
 
     connections.close_all()

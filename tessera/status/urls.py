@@ -9,6 +9,7 @@ from tessera.status import feeds, manage, views
 app_name = "status"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.status_page, name="page"),
+    path("language", views.set_language, name="language"),
     path("incidents/<int:incident_id>", views.incident_detail, name="incident"),
     path("maintenance/<int:maintenance_id>", views.maintenance_detail, name="maintenance"),
     path("maintenance/<int:maintenance_id>.ics", feeds.maintenance_event, name="maintenance_ics"),

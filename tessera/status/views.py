@@ -5,13 +5,14 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from tessera.core import clock
 from tessera.core.errors import NotFound
@@ -55,34 +56,62 @@ def page_fragment(zone: zoneinfo.ZoneInfo) -> str:
     return html
 
 
-# Stands in for the CSRF token in the cached page; each response gets the visitor's own token.
-CSRF_PLACEHOLDER = "tessera-status-csrf-placeholder"
+# The page's path, for the middleware that answers it from the cache (a test checks it against urls.py).
+PAGE_PATH = "/status/"
 
 
-@require_GET
+@require_safe
 def status_page(request: HttpRequest) -> HttpResponse:
     zone = viewer_zone(request)
     user = request.user
-    if user.is_authenticated or request.GET or _has_messages(request):
+    if user.is_authenticated or _has_messages(request):
         return _render(request, "status/page.html", {"content": page_fragment(zone), "zone": zone})
-    # Anonymous visitors all get the same page: cache it whole (per language and zone, under the same
-    # revision as the fragment) and put each visitor's CSRF token into their copy (the header's forms).
-    language = translation.get_language() or "en"
-    key = f"status:full:{current_revision()}:{language}:{zone.key}:{clock.now().date().isoformat()}"
-    html: str | None = cache.get(key)
+    # Anonymous visitors all get the same page (no CSRF token: its language switch is a GET form), so it is
+    # cached whole per language and zone, under the same revision as the fragment. StatusPageMiddleware
+    # answers later visitors from this copy before the session and auth middlewares run.
+    html = cached_anonymous_page(zone)
     if html is None:
-        context = {
-            "content": page_fragment(zone),
-            "zone": zone,
-            "request": request,
-            "user": user,
-            "csrf_token": CSRF_PLACEHOLDER,
-            "messages": [],
-        }
+        context = {"content": page_fragment(zone), "zone": zone, "user": user, "messages": []}
         html = render_to_string("status/page.html", context)
-        cache.set(key, html, PAGE_CACHE_SECONDS)
-    response = HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+        cache.set(_anonymous_page_key(zone), html, PAGE_CACHE_SECONDS)
+    return anonymous_page_response(html)
+
+
+def _anonymous_page_key(zone: zoneinfo.ZoneInfo) -> str:
+    language = translation.get_language() or "en"
+    return f"status:full:{current_revision()}:{language}:{zone.key}:{clock.now().date().isoformat()}"
+
+
+def cached_anonymous_page(zone: zoneinfo.ZoneInfo) -> str | None:
+    """The whole page as anonymous visitors get it in the active language and this zone, if cached."""
+    html: str | None = cache.get(_anonymous_page_key(zone))
+    return html
+
+
+def anonymous_page_response(html: str) -> HttpResponse:
+    response = HttpResponse(html)
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
+    return response
+
+
+@require_safe
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The anonymous page's language switch. A GET, so that the page carries no CSRF token and one cached
+    copy serves everyone; all it does is set Django's language cookie, as the site's POST switcher does for
+    anonymous visitors, and come back to the page."""
+    response = redirect("status:page")
+    code = request.GET.get("language", "")
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
     return response
 
 
@@ -91,7 +120,7 @@ def _has_messages(request: HttpRequest) -> bool:
     return bool(storage is not None and len(storage))
 
 
-@require_GET
+@require_safe
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
         incident = queries.get_incident_for(request.user, incident_id)  # type: ignore[arg-type]
@@ -102,7 +131,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         return _render(request, "status/incident.html", {"incident": incident, "zone": zone})
 
 
-@require_GET
+@require_safe
 def maintenance_detail(request: HttpRequest, maintenance_id: int) -> HttpResponse:
     try:
         maintenance = queries.get_maintenance_for(request.user, maintenance_id)  # type: ignore[arg-type]

@@ -72,3 +72,18 @@ def test_public_status_page_in_english_and_italian(
     assert italian.get_by_text("We are investigating packet loss").is_visible()
     italian.go_back()
     shoot(italian, "status-page-it")
+
+
+def test_anonymous_visitor_switches_the_language_without_a_csrf_token(page_for: Callable[..., Any]) -> None:
+    _status_page_data()
+    page = page_for(locale="en-GB")
+    page.goto("/status/")
+    assert page.locator('input[name="csrfmiddlewaretoken"]').count() == 0
+    with page.expect_navigation():
+        page.get_by_label("Language").select_option("it")
+    assert page.url.endswith("/status/")
+    assert page.locator("html").get_attribute("lang") == "it"
+    assert page.get_by_role("link", name="Packet loss on VPS Milano").is_visible()
+    page.reload()  # remembered in the language cookie
+    assert page.locator("html").get_attribute("lang") == "it"
+    assert page.get_by_label("Lingua").input_value() == "it"
