@@ -177,9 +177,11 @@ def test_bounce_marks_address_bouncing_and_opens_no_ticket(smtp_sink: Any) -> No
     from tessera.mail.outbound import queue_email
 
     email = queue_email(to="gone@example.com", subject="x", text="y", dedupe_key="after-bounce")
-    assert email is not None and email.state == OutboundEmail.State.SUPPRESSED
+    assert email is not None
     run_pending_tasks()
     assert smtp_sink.to("gone@example.com") == []
+    email.refresh_from_db()
+    assert email.state == OutboundEmail.State.SUPPRESSED and "bouncing" in email.last_error
 
 
 def test_mail_storm_from_one_sender_is_quarantined(settings: Any) -> None:

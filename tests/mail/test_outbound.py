@@ -10,9 +10,9 @@ from django.db import transaction
 
 from tessera.core import clock
 from tessera.core.worker import run_pending_tasks
-from tessera.mail import ids
+from tessera.mail import ids, outbound
 from tessera.mail.models import BouncingAddress, OutboundEmail
-from tessera.mail.outbound import EmailSpec, deliver, queue_email, queue_emails, sweep_outbox
+from tessera.mail.outbound import EmailSpec, deliver, mark_bouncing, queue_email, queue_emails, sweep_outbox
 from tessera.notifications.models import NotificationAddress
 from tessera.tickets import services
 from tessera.tickets.models import Priority
@@ -84,6 +84,22 @@ def test_permanent_refusal_fails_and_marks_the_address_bouncing(smtp_sink: Any) 
     email.refresh_from_db()
     assert email.state == State.FAILED
     assert BouncingAddress.objects.filter(email="d@example.com").exists()
+
+
+def test_an_address_that_bounces_after_queueing_is_not_sent_to_and_the_batch_goes_on(
+    smtp_sink: Any,
+) -> None:
+    queue_emails(
+        [
+            EmailSpec(to=to, subject="x", text="y", dedupe_key=f"later-bounce:{to}")
+            for to in ("Gone@Example.com", "kept@example.com")
+        ]
+    )
+    mark_bouncing("gone@example.com", "550 5.1.1 No such user")
+    run_pending_tasks()
+    states = dict(OutboundEmail.objects.values_list("to", "state"))
+    assert states == {"Gone@Example.com": State.SUPPRESSED, "kept@example.com": State.SENT}
+    assert smtp_sink.to("Gone@Example.com") == [] and len(smtp_sink.to("kept@example.com")) == 1
 
 
 def test_ticket_emails_thread_and_use_the_recipients_language(smtp_sink: Any) -> None:
@@ -174,3 +190,121 @@ def test_sweep_resends_rows_left_sending_by_a_dead_worker(smtp_sink: Any) -> Non
     run_pending_tasks()
     [message] = smtp_sink.to("e@example.com")
     assert message["Message-ID"] == email.message_id  # same id: receivers drop a duplicate
+
+
+def test_non_ascii_headers_bodies_and_domains_arrive_intact(smtp_sink: Any) -> None:
+    references = " ".join(f"<tessera.{i}-0123456789abcdef.thread@tessera.localhost>" for i in range(6))
+    text = "Grüße aus Zürich.\n. A line that starts with a dot.\n" + "ü" * 300 + "\n"
+    html = "<p>Здравствуйте, мир</p>" * 40
+    email = queue_email(
+        to="Anna Müller <anna@exämple.org>",
+        from_email='"Büro Zürich, Support" <zurich@tessera.localhost>',
+        subject="Überweisung fällig: Rechnung 42 (120 €) " + "sehr lang " * 8,
+        text=text,
+        html=html,
+        dedupe_key="unicode",
+        headers={"In-Reply-To": "<first@example.net>", "References": references, "X-Tessera-Ticket": "TKT-1"},
+    )
+    assert email is not None
+    run_pending_tasks()
+    [(envelope_to, message)] = smtp_sink.messages
+    assert envelope_to == ["anna@xn--exmple-cua.org"]  # IDNA on the envelope and in the header
+    assert message["To"].addresses[0].addr_spec == "anna@xn--exmple-cua.org"
+    assert message["To"].addresses[0].display_name == "Anna Müller"
+    assert message["From"].addresses[0].display_name == "Büro Zürich, Support"
+    assert message["From"].addresses[0].addr_spec == "zurich@tessera.localhost"
+    assert message["Subject"] == email.subject
+    assert message["References"] == references and message["In-Reply-To"] == "<first@example.net>"
+    assert message["Message-ID"] == email.message_id and message["X-Tessera-Ticket"] == "TKT-1"
+    assert message["Auto-Submitted"] == "auto-generated" and message["Date"].datetime is not None
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert message.get_body(("html",)).get_content().strip() == html
+    assert not message.defects and all(not part.defects for part in message.walk())
+    email.refresh_from_db()
+    assert email.state == State.SENT
+
+
+def test_a_refused_or_malformed_recipient_does_not_stop_the_others(smtp_sink: Any) -> None:
+    smtp_sink.refuse["bad@example.com"] = "550 5.1.1 No such user"
+    addresses = ["one@example.com", "bad@example.com", "jörg@example.com", "two@example.com"]
+    specs = [EmailSpec(to=a, subject="News", text="t", dedupe_key=f"mixed:{a}") for a in addresses]
+    assert queue_emails(specs) == 4
+    run_pending_tasks()
+    rows = {row.to: row for row in OutboundEmail.objects.all()}
+    assert {a for a in addresses if rows[a].state == State.SENT} == {"one@example.com", "two@example.com"}
+    assert rows["bad@example.com"].state == State.FAILED
+    # A non-ASCII local part cannot go out without SMTPUTF8: recorded and retried later, not sent.
+    assert rows["jörg@example.com"].state == State.QUEUED
+    assert "Invalid address" in rows["jörg@example.com"].last_error
+    assert [rcpt for rcpt, _ in smtp_sink.messages] == [["one@example.com"], ["two@example.com"]]
+    for address in ("one@example.com", "two@example.com"):
+        row = rows[address]
+        assert row.sent_at is not None and row.last_error == "" and row.attempts == 1
+        assert [entry["outcome"] for entry in row.attempt_log] == ["sent"]
+
+
+def test_a_header_with_a_line_break_is_refused_not_sent(smtp_sink: Any) -> None:
+    email = queue_email(
+        to="f@example.com", subject="x", text="y", dedupe_key="inject", headers={"X-Note": "a\r\nBcc: x@y"}
+    )
+    assert email is not None
+    run_pending_tasks()
+    email.refresh_from_db()
+    assert email.state == State.QUEUED and "line break" in email.last_error
+    assert smtp_sink.messages == []
+
+
+class WorkerStopped(BaseException):
+    """Not an email failure: it ends the task (like a shutdown signal)."""
+
+
+def test_each_row_is_marked_sent_before_the_next_goes_out(
+    smtp_sink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The at-least-once window is one email: a task stopped mid-way leaves only the unsent one "sending".
+    specs = [
+        EmailSpec(to=f"g{i}@example.com", subject="x", text="y", dedupe_key=f"mark:{i}") for i in range(3)
+    ]
+    queue_emails(specs)
+    pks = list(OutboundEmail.objects.order_by("pk").values_list("pk", flat=True))
+    seen: list[list[str]] = []
+    real_send = outbound.send_one
+
+    def observing_send(connection: Any, email: OutboundEmail) -> str:
+        # What the database says about the earlier emails when this one goes out.
+        earlier = OutboundEmail.objects.filter(pk__lt=email.pk).order_by("pk")
+        seen.append(list(earlier.values_list("state", flat=True)))
+        if email.pk == pks[2]:
+            raise WorkerStopped
+        return real_send(connection, email)
+
+    monkeypatch.setattr(outbound, "send_one", observing_send)
+    with pytest.raises(WorkerStopped):
+        deliver(pks)
+    assert seen == [[], [State.SENT], [State.SENT, State.SENT]]
+    states = dict(OutboundEmail.objects.values_list("pk", "state"))
+    assert [states[pk] for pk in pks] == [State.SENT, State.SENT, State.SENDING]
+    assert len(smtp_sink.messages) == 2
+
+
+def test_a_row_whose_claim_was_taken_over_is_not_marked_sent_by_the_old_task(
+    smtp_sink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    specs = [
+        EmailSpec(to=f"h{i}@example.com", subject="x", text="y", dedupe_key=f"claim:{i}") for i in range(2)
+    ]
+    queue_emails(specs)
+    first, second = OutboundEmail.objects.order_by("pk")
+    real_send = outbound.send_one
+
+    def slow_send(connection: Any, email: OutboundEmail) -> str:
+        if email.pk == first.pk:  # meanwhile the sweep re-queued it and another worker claimed it
+            OutboundEmail.objects.filter(pk=first.pk).update(claim="other-worker")
+        return real_send(connection, email)
+
+    monkeypatch.setattr(outbound, "send_one", slow_send)
+    assert deliver([first.pk, second.pk])["sent"] == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == State.SENDING and first.claim == "other-worker" and first.attempt_log == []
+    assert second.state == State.SENT

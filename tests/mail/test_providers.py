@@ -21,7 +21,7 @@ from tessera.core.worker import run_pending_tasks
 from tessera.mail import ids
 from tessera.mail.inbound.store import store_raw
 from tessera.mail.models import BouncingAddress, DeliveryEvent, DeliveryStatus, OutboundEmail
-from tessera.mail.outbound import queue_email
+from tessera.mail.outbound import EmailSpec, queue_email, queue_emails
 from tessera.notifications.models import NotificationAddress
 from tests import factories
 from tests.mail import corpus
@@ -109,6 +109,26 @@ def test_ticket_email_is_sent_through_the_provider_api(
     assert row.attempt_log[-1]["esp_message_id"] == provider_id
 
 
+@pytest.mark.parametrize("esp", ["mailgun", "mandrill"])
+def test_each_email_of_a_task_keeps_its_own_provider_id(
+    esp: str, provider_api: ProviderAPI, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _use(esp, provider_api, settings, monkeypatch)
+    addresses = [f"news{i}@example.com" for i in range(3)]
+    queue_emails([EmailSpec(to=a, subject="News", text="t", dedupe_key=f"news:{a}") for a in addresses])
+    run_pending_tasks()
+    given = {}
+    for request in provider_api.requests:
+        if esp == "mailgun":
+            given[request.fields["to"][0]] = request.answer["id"]
+        else:
+            given[request.json["message"]["to"][0]["email"]] = request.answer[0]["_id"]
+    assert sorted(given) == addresses and len(set(given.values())) == 3
+    for row in OutboundEmail.objects.filter(to__in=addresses):
+        assert row.state == OutboundEmail.State.SENT
+        assert row.esp_message_id == given[row.to] == row.attempt_log[-1]["esp_message_id"]
+
+
 # Mailgun tracking (JSON webhooks signed with HMAC-SHA256 of timestamp + token) ----------------------------
 
 
@@ -166,7 +186,10 @@ def test_mailgun_hard_bounce_marks_the_email_and_the_address_undeliverable(
     assert address.undeliverable_at is not None and "does not exist" in address.undeliverable_reason
     # Nothing more is sent to it.
     again = queue_email(to=ALERTS, subject="More", text="x", dedupe_key="after-bounce")
-    assert again is not None and again.state == OutboundEmail.State.SUPPRESSED
+    assert again is not None
+    run_pending_tasks()
+    again.refresh_from_db()
+    assert again.state == OutboundEmail.State.SUPPRESSED
 
     # An older "delivered" event arriving late does not hide the bounce.
     late = _mailgun_event(
