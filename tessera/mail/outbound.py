@@ -16,8 +16,6 @@ Delivery guarantee
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import logging
 import secrets
@@ -26,6 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses
 from typing import Any, cast
 
@@ -47,8 +48,8 @@ logger = logging.getLogger("tessera.mail.outbound")
 MAX_ATTEMPTS = 10
 STALE_CLAIM = timedelta(minutes=5)
 TASK_BATCH = 50
-CRLF = "\r\n"
 ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
+SMTP_COMPAT32 = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are: lines must end in CRLF
 SENT_FIELDS = {"state", "sent_at", "attempt_log", "last_error", "esp_message_id"}
 State = OutboundEmail.State
 
@@ -286,8 +287,16 @@ def _close(connection: Any) -> None:
 
 
 def render_mime(email: OutboundEmail) -> bytes:
-    """The email as SMTP DATA: text and optional HTML alternative in UTF-8, the same headers Django's
-    EmailMultiAlternatives writes, non-ASCII header text as RFC 2047 encoded words, IDNA domains."""
+    """The email as SMTP DATA: text and optional HTML alternative in UTF-8, the headers Django's
+    EmailMultiAlternatives writes, non-ASCII header text as RFC 2047 encoded words, IDNA domains. Built with
+    the standard library's compat32 email API: Django's message() uses the modern policy, which re-parses
+    and re-folds every header (4.7 ms of CPU per email against 1.1 ms, measured in session 4)."""
+    text = MIMEText(email.text, "plain", "utf-8")
+    message = (
+        MIMEMultipart("alternative", _subparts=[text, MIMEText(email.html, "html", "utf-8")])
+        if email.html
+        else text
+    )
     fields = {
         name.lower(): (name, value)
         for name, value in (
@@ -299,31 +308,17 @@ def render_mime(email: OutboundEmail) -> bytes:
         )
     }
     fields.update({name.lower(): (name, str(value)) for name, value in email.headers.items()})
-    lines = [_header(name, value) for name, value in fields.values()]
-    lines.append("MIME-Version: 1.0" + CRLF)
-    text = _part("plain", email.text)
-    if email.html:
-        # 128 random bits: no text can contain it by chance, and "=_" never occurs in QP or base64.
-        boundary = f"=_{secrets.token_hex(16)}"
-        lines.append(f'Content-Type: multipart/alternative;{CRLF} boundary="{boundary}"{CRLF}{CRLF}')
-        for part in (text, _part("html", email.html)):
-            lines.append(f"--{boundary}{CRLF}{part}{CRLF}")
-        lines.append(f"--{boundary}--{CRLF}")
-    else:
-        lines.append(text)
-    return "".join(lines).encode("ascii")
+    for name, value in fields.values():
+        message[name] = _header(name, value)  # type: ignore[assignment]  # compat32 takes a Header too
+    return message.as_bytes(policy=SMTP_COMPAT32)
 
 
-def _header(name: str, value: str) -> str:
-    if "\r" in value or "\n" in value:
+def _header(name: str, value: str) -> str | Header:
+    if "\r" in value or "\n" in value:  # compat32 would write it as is: a header injection
         raise ValueError(f"The {name} header contains a line break.")
     if name.lower() in ADDRESS_HEADERS:
         value = ", ".join(formataddr(mailbox, charset="utf-8") for mailbox in _mailboxes(value))
-    line = f"{name}: {value}{CRLF}"
-    if len(line) <= 80 and value.isascii():
-        return line
-    charset = "us-ascii" if value.isascii() else "utf-8"  # us-ascii: only fold the long line
-    return f"{name}: {Header(value, charset, header_name=name).encode(linesep=CRLF)}{CRLF}"
+    return value if value.isascii() else Header(value, "utf-8", header_name=name)
 
 
 @functools.lru_cache(maxsize=1024)  # each address is parsed for its header and for the envelope
@@ -347,27 +342,6 @@ def _envelope(value: str) -> str:
     if len(mailboxes) != 1:
         raise ValueError(f"Not one address: {value!r}")
     return mailboxes[0][1]
-
-
-def _part(subtype: str, text: str) -> str:
-    """A text/* MIME part: 7bit when it is ASCII with lines the SMTP limit allows, else quoted-printable
-    or base64, whichever is shorter (base64 wins for mostly non-Latin text)."""
-    body = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not body.endswith("\n"):
-        body += "\n"
-    if body.isascii() and max(map(len, body.split("\n"))) <= 998:
-        encoding, encoded = "7bit", body
-    else:
-        data = body.encode()
-        qp, b64 = binascii.b2a_qp(data, istext=True), base64.encodebytes(data)
-        if len(qp) <= len(b64):
-            encoding, encoded = "quoted-printable", qp.decode("ascii")
-        else:
-            encoding, encoded = "base64", b64.decode("ascii")
-    return (
-        f'Content-Type: text/{subtype}; charset="utf-8"{CRLF}Content-Transfer-Encoding: {encoding}{CRLF}'
-        f"{CRLF}{encoded.replace(chr(10), CRLF)}"
-    )
 
 
 def _record_sent(email: OutboundEmail, started: datetime, esp_message_id: str) -> None:
