@@ -171,7 +171,7 @@ def cpu_per_hit(hits: int) -> dict[str, Any]:
     return result
 
 
-def page(seconds: int, connections: int, port: int, threads: int = 4) -> dict[str, Any]:
+def page(seconds: int, connections: int, port: int, threads: int = 1) -> dict[str, Any]:
     env = {**os.environ, "TESSERA_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
     log = tempfile.NamedTemporaryFile(prefix="status-bench-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback
@@ -248,7 +248,7 @@ def main() -> None:
     parser.add_argument("--deliver-seconds", type=float, default=120)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (serve uses 4)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (serve: 1)")
     parser.add_argument("--cpu-hits", type=int, default=5000, help="in-process hits timed; 0: skip")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--skip-announce", action="store_true")

@@ -105,7 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "--worker-class",
                 "gthread",
                 "--threads",
-                "4",
+                str(settings.TESSERA_SERVE_THREADS),
                 "--access-logfile",
                 "-" if args.access_log else "/dev/null",
                 "--graceful-timeout",

@@ -101,6 +101,12 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable("TESSERA_SERVE_WORKERS", "2", "WSGI worker processes started by `tessera serve`."),
     Variable(
+        "TESSERA_SERVE_THREADS",
+        "1",
+        "Threads per WSGI worker. One measured the shortest tail latency (threads of one process queue on "
+        "the GIL); raise it when slow clients reach the server without a buffering proxy in front.",
+    ),
+    Variable(
         "TESSERA_WEBSOCKET_PORT",
         "0",
         "Port of the websocket (ASGI) server, when pages reach it directly rather than through a proxy "

@@ -205,6 +205,7 @@ TESSERA_MAX_ATTACHMENT_BYTES = conf.env_int("TESSERA_MAX_ATTACHMENT_MB", minimum
 TESSERA_MAX_ATTACHMENTS = conf.env_int("TESSERA_MAX_ATTACHMENTS", minimum=1)
 TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
 TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
+TESSERA_SERVE_THREADS = conf.env_int("TESSERA_SERVE_THREADS", minimum=1)
 TESSERA_WEBSOCKET_PORT = conf.env_int("TESSERA_WEBSOCKET_PORT")
 # A request body may carry the largest allowed attachments; anything beyond is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
