@@ -35,7 +35,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, connections, transaction
-from django.db.models import F, Q
+from django.db.models import F, Field, Q
 from django.utils.encoding import punycode
 
 from tessera.core import clock
@@ -261,8 +261,8 @@ def send_one(connection: Any, email: OutboundEmail) -> str:
     right here). Returns the provider's id for the message when it gives one (anymail backends do);
     their tracking webhooks refer to it."""
     if type(connection) is SMTPBackend:  # not a subclass: it may change how messages are built
-        # Our own MIME rendering over the open session: Django's EmailMessage.message() re-parses every
-        # header with the modern email policy, which cost more CPU than all the rest of a delivery.
+        # render_mime over the open session: Django's EmailMessage.message() re-parses every header with
+        # the modern email policy, which cost more CPU than all the rest of a delivery.
         data = render_mime(email)
         if connection.connection is None:
             raise smtplib.SMTPServerDisconnected("The SMTP connection is not open.")
@@ -357,15 +357,23 @@ def _record_sent(email: OutboundEmail, started: datetime, esp_message_id: str) -
     email.last_error = ""
     email.esp_message_id = esp_message_id
     db = connections[OutboundEmail.objects.db]
+    sql, fields = _sent_update(db.alias)
+    params = [f.get_db_prep_save(getattr(email, f.attname), db) for f in fields] + [email.pk, email.claim]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@functools.cache
+def _sent_update(alias: str) -> tuple[str, list[Field[Any, Any]]]:
+    """The UPDATE `_record_sent` runs for every email, built once per database."""
+    db = connections[alias]
     fields = [f for f in OutboundEmail._meta.concrete_fields if f.name in SENT_FIELDS]
     columns = ", ".join(f"{db.ops.quote_name(cast(str, f.column))} = %s" for f in fields)
     sql = (
         f"UPDATE {db.ops.quote_name(OutboundEmail._meta.db_table)} "  # noqa: S608 - only our own names
         f"SET {columns} WHERE id = %s AND claim = %s"
     )
-    params = [f.get_db_prep_save(getattr(email, f.attname), db) for f in fields] + [email.pk, email.claim]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
+    return sql, fields
 
 
 def _permanent(error: Exception) -> bool:
