@@ -1,6 +1,6 @@
-"""Full-text ticket search on the database's own index: SQLite FTS5 tables (migrations/0001_fulltext.py),
-PostgreSQL one tsvector document per ticket (migrations/0002_search_document.py), both written by
-triggers in the same transaction as the change.
+"""Full-text ticket search on the database's own index, one document per ticket: PostgreSQL tsvectors in
+`search_document` (migrations 0002-0004), SQLite an FTS5 table (migration 0003), both written by
+triggers in the same transaction as the change. A ticket's words may be spread over its conversation.
 
 The user's text never reaches the engine's query syntax: it is cut into words and each word is quoted
 (FTS5) or handed to `plainto_tsquery` (PostgreSQL), so operators, quotes and parentheses are just text.
@@ -8,6 +8,7 @@ The user's text never reaches the engine's query syntax: it is cut into words an
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -18,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Membership, User
 from tessera.core.errors import ValidationFailed
-from tessera.core.pagination import Page, decode_cursor, encode_cursor, paginate
+from tessera.core.pagination import Page, decode_cursor, encode_cursor
+from tessera.core.refcache import ReferenceTable
 from tessera.tickets.models import Ticket
 from tessera.tickets.queries import visible_tickets
 
@@ -40,28 +42,15 @@ def terms(text: str) -> list[str]:
     return [chunk for chunk in text.split() if _WORD.search(chunk)][:TERMS_MAX]
 
 
-def _fts5_query(words: list[str]) -> str:
-    # Each word becomes a quoted FTS5 string (a phrase of its tokens); quotes inside are doubled.
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+def _fts5_query(user: User, words: list[str]) -> str:
+    # Each word becomes a quoted FTS5 string (a phrase of its tokens); quotes inside are doubled. A customer
+    # only matches the public column, so an internal note can never make a ticket match for them.
+    query = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return query if user.is_agent else "{public_text} : (" + query + ")"
 
 
-def matching_ids(words: list[str], *, include_notes: bool) -> RawSQL:
-    """SQLite: SQL for the ids of tickets whose subject, description or one message contain every word.
-
-    Without `include_notes` only public replies count, so an internal note can never make a ticket
-    match for a customer."""
-    note_filter = "" if include_notes else " AND m.kind = 'reply'"
-    query = _fts5_query(words)
-    sql = (
-        "SELECT rowid FROM search_ticket_fts WHERE search_ticket_fts MATCH %s "  # noqa: S608 - constant SQL (note_filter is a literal); words are parameters
-        "UNION SELECT m.ticket_id FROM search_message_fts f JOIN tickets_message m ON m.id = f.rowid "
-        f"WHERE search_message_fts MATCH %s{note_filter}"
-    )
-    return RawSQL(sql, (query, query))  # noqa: S611 - only constant SQL; the words are parameters
-
-
-# PostgreSQL: one row per ticket in search_document (migrations/0002), with `agent_text` (everything,
-# GIN-indexed) and `public_text` (no internal notes). A customer may only ever match on public_text.
+# PostgreSQL: one row per ticket in search_document, with `agent_text` (everything, GIN-indexed) and
+# `public_text` (no internal notes). A customer may only ever match on public_text.
 _TSQUERY = "plainto_tsquery('simple'::regconfig, %s)"
 
 
@@ -81,62 +70,159 @@ def text_filter(user: User, text: str) -> Q | None:
         text = " ".join(words)
         params = (text,) if user.is_agent else (text, text)
         return Q(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611 - words are parameters
-    return Q(pk__in=matching_ids(words, include_notes=user.is_agent))
+    sql = "SELECT rowid FROM search_document_fts WHERE search_document_fts MATCH %s"
+    return Q(pk__in=RawSQL(sql, (_fts5_query(user, words),)))  # noqa: S611 - words are a parameter
 
 
-# Agents and admins, PostgreSQL. A page is the newest matching tickets. First the newest WALK_WINDOW
-# tickets are read newest first and tested one by one: for a common word a page is full after a few
-# hundred rows. Only when that window holds less than a page — so the word is rare, fewer than about
-# (page / window) of the tickets — are the remaining matches read from the GIN index, which is cheap
-# precisely because they are few. No row estimate decides between the two, so there is no cut-over.
-WALK_WINDOW = 20_000
+def _fetch(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
 
 
 def _fetch_ids(sql: str, params: list[Any]) -> list[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+    return [row[0] for row in _fetch(sql, params)]
 
 
-def _pg_page_ids(user: User, words: list[str], before: int | None, want: int) -> list[int]:
-    """Up to `want` ids of matching tickets visible to `user`, newest first, below `before`."""
-    text = " ".join(words)
-    below = "" if before is None else " AND d.ticket_id < %s"
-    below_params = [] if before is None else [before]
+def _customer_scope(user: User, column: str) -> tuple[str, list[Any]]:
+    # Customers search only inside the tickets they may see (a few hundred rows at most). PostgreSQL
+    # reads them into an array, then looks each one up by primary key. SQLite checks each match FTS5
+    # streams against the list: the unary + keeps it from handing the list to FTS5 as rowid lookups,
+    # which cost milliseconds each for a search of many words.
+    visible, params = visible_tickets(user).order_by().values("id").query.sql_with_params()
+    if connection.vendor == "postgresql":
+        return f" AND {column} = ANY(ARRAY({visible}))", list(params)
+    return f" AND +{column} IN ({visible})", list(params)
+
+
+def _departments(user: User) -> list[int] | None:
+    """The departments whose tickets an agent sees, besides those assigned to them (None: all, admins)."""
+    if user.is_admin:
+        return None
+    return list(Membership.objects.filter(agent=user).values_list("department_id", flat=True))
+
+
+def _sqlite_page_ids(user: User, words: list[str], before: int | None, want: int) -> list[int]:
+    """SQLite: FTS5 reads its matches in rowid (= ticket id) order, so it stops after the newest `want`."""
+    join, scope = "", ""
+    params: list[Any] = []
     if not user.is_agent:
-        # Customers: only inside the tickets they may see (a few per person), one row each.
-        visible, visible_params = visible_tickets(user).order_by().values("id").query.sql_with_params()
-        sql = (
-            f"SELECT d.ticket_id FROM search_document d WHERE d.ticket_id = ANY(ARRAY({visible})){below} "  # noqa: S608 - SQL built by the ORM and constants; words are parameters
-            f"AND d.public_text @@ {_TSQUERY} ORDER BY d.ticket_id DESC LIMIT %s"
-        )
-        return _fetch_ids(sql, [*visible_params, *below_params, text, want])
-
-    scope, scope_params = "", []
-    if not user.is_admin:
-        # The same rule as tickets.queries.visible_tickets, on the document's copy of the two columns.
-        departments = list(Membership.objects.filter(agent=user).values_list("department_id", flat=True))
-        scope, scope_params = " AND (d.department_id = ANY(%s) OR d.assignee_id = %s)", [departments, user.pk]
-    if before is None:
-        top = _fetch_ids("SELECT coalesce(max(ticket_id), 0) + 1 FROM search_document", [])[0]
-    else:
-        top = before
-    floor = top - WALK_WINDOW
-    walk = (
-        "SELECT d.ticket_id FROM search_document d WHERE d.ticket_id < %s AND d.ticket_id >= %s"  # noqa: S608 - constant SQL; words are parameters
-        f"{scope} AND d.agent_text @@ {_TSQUERY} ORDER BY d.ticket_id DESC LIMIT %s"
+        scope, params = _customer_scope(user, "search_document_fts.rowid")
+    elif (departments := _departments(user)) is not None:
+        # The rule of tickets.queries.visible_tickets for an agent.
+        join = " JOIN tickets_ticket t ON t.id = search_document_fts.rowid"
+        marks = ", ".join(["%s"] * len(departments)) or "NULL"
+        scope, params = f" AND (t.department_id IN ({marks}) OR t.assignee_id = %s)", [*departments, user.pk]
+    sql = (
+        f"SELECT search_document_fts.rowid FROM search_document_fts{join} "  # noqa: S608 - constant SQL and ORM SQL; words are parameters
+        "WHERE search_document_fts MATCH %s AND search_document_fts.rowid < %s"
+        f"{scope} ORDER BY search_document_fts.rowid DESC LIMIT %s"
     )
-    found = _fetch_ids(walk, [top, floor, *scope_params, text, want])
-    if len(found) >= want or floor <= 0:
-        return found
-    # MATERIALIZED: all the (few) matches from the GIN index, then sorted; without it the planner may
-    # walk the whole table backwards looking for them one row at a time.
-    rest = (
+    below = 2**63 - 1 if before is None else before
+    return _fetch_ids(sql, [_fts5_query(user, words), below, *params, want])
+
+
+# PostgreSQL, agents and admins: a page is the newest matching documents, read one of two ways.
+# - The GIN index on agent_text intersects the posting lists of the words (led by the rarest), then every
+#   match is fetched and sorted. Cheap when some word is rare; twelve words that are each in half the
+#   tickets make it decode ~6 M postings (≈ 0.3 s at 1 M tickets) however few tickets have them all.
+# - search_walk (migration 0003) walks the primary key newest first. The key carries each document's
+#   128-bit signature (its words, hashed to one bit each) and permission columns, so the index-only scan
+#   skips, at ≈ 0.15 µs each, the documents that lack one of the query's bits; only the others are tested
+#   against agent_text (≈ 2-4 µs each). It stops when the page is full, so its cost follows how rare the
+#   combination of words is, not how common each word is.
+# The choice uses the lexeme frequencies ANALYZE keeps for agent_text (pg_stats), as the planner does.
+#
+# Rough costs on the bench machine (PostgreSQL 15, 1 M documents), in microseconds:
+GIN_POSTING_US = 0.05  # the GIN index decoding one posting-list entry
+GIN_MATCH_US = 1.5  # fetching and sorting one of its matches
+WALK_TEST_US = 3.5  # the walk testing one candidate document against agent_text
+GIN_AT_ONCE_US = 20_000  # the GIN index reads the page when it should take less than this
+
+
+def _load_frequencies() -> tuple[float, dict[str, float], float]:
+    """Documents, lexeme frequencies and the share assumed for unlisted lexemes (none if never analysed)."""
+    documents, elements, frequencies = _fetch(
+        "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_class c "
+        "LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = c.relname "
+        "AND s.attname = 'agent_text' WHERE c.oid = 'search_document'::regclass",
+        [],
+    )[0]
+    if not elements:
+        return 0.0, {}, 0.0
+    # After the listed frequencies come their minimum and maximum. As in PostgreSQL's own estimate
+    # (tsquerysel), a lexeme that is not listed counts as half the least frequent one, at most 0.5 %.
+    unlisted = min(0.005, frequencies[len(elements)] / 2)
+    return float(documents), dict(zip(elements, frequencies, strict=False)), unlisted
+
+
+# ANALYZE refreshes them now and then (autovacuum); a copy per process spares each search the lookup.
+_frequencies = ReferenceTable(_load_frequencies, ttl=300)
+
+
+def _walk_budget(lexemes: list[str]) -> int:
+    """How many documents the walk may test before the GIN index would have been cheaper (0: use the
+    index at once), from the lexeme frequencies of pg_stats. Past its budget the walk leaves the rest
+    to the index: its words may be frequent only in old tickets, or share their bits with many others."""
+    documents, listed, unlisted = _frequencies.get()
+    if not listed:
+        return 0  # never analysed: a new table, small enough for anything
+    shares = [listed.get(lexeme, unlisted) for lexeme in lexemes]
+    # The index intersects the posting lists, led by the rarest, then fetches every match (counted as
+    # if the words were independent).
+    postings = len(shares) * min(shares) * documents
+    matches = math.prod(shares) * documents
+    gin_us = postings * GIN_POSTING_US + matches * GIN_MATCH_US
+    return 0 if gin_us <= GIN_AT_ONCE_US else int(gin_us / WALK_TEST_US)
+
+
+def _gin_ids(text: str, below: int, departments: list[int] | None, assignee: int, want: int) -> list[int]:
+    # MATERIALIZED: all the matches from the GIN index, then sorted; without it the planner may walk the
+    # whole table backwards looking for them one row at a time.
+    scope, params = "", []
+    if departments is not None:
+        # The rule of tickets.queries.visible_tickets for an agent, on the document's copy of the columns.
+        scope, params = " AND (d.department_id = ANY(%s) OR d.assignee_id = %s)", [departments, assignee]
+    sql = (
         "WITH hits AS MATERIALIZED (SELECT d.ticket_id FROM search_document d "  # noqa: S608 - constant SQL; words are parameters
         f"WHERE d.agent_text @@ {_TSQUERY} AND d.ticket_id < %s{scope}) "
         "SELECT ticket_id FROM hits ORDER BY ticket_id DESC LIMIT %s"
     )
-    return found + _fetch_ids(rest, [text, floor, *scope_params, want - len(found)])
+    return _fetch_ids(sql, [text, below, *params, want])
+
+
+def _pg_page_ids(user: User, words: list[str], before: int | None, want: int) -> list[int]:
+    """PostgreSQL: up to `want` ids of matching tickets visible to `user`, newest first, below `before`."""
+    text = " ".join(words)
+    below = 2**63 - 1 if before is None else before
+    if not user.is_agent:
+        scope, params = _customer_scope(user, "d.ticket_id")
+        sql = (
+            f"SELECT d.ticket_id FROM search_document d WHERE d.public_text @@ {_TSQUERY}"  # noqa: S608 - SQL built by the ORM and constants; words are parameters
+            f" AND d.ticket_id < %s{scope} ORDER BY d.ticket_id DESC LIMIT %s"
+        )
+        return _fetch_ids(sql, [text, below, *params, want])
+    departments = _departments(user)
+    lexemes, low, high = _fetch(
+        "SELECT tsvector_to_array(v), search_signature(v, 0), search_signature(v, 1) "
+        "FROM to_tsvector('simple'::regconfig, %s) v",
+        [text],
+    )[0]
+    if not lexemes:
+        return []
+    budget = _walk_budget(lexemes)
+    if not budget:
+        return _gin_ids(text, below, departments, user.pk, want)
+    walked = _fetch_ids(
+        f"SELECT * FROM search_walk({_TSQUERY}, %s, %s, %s, %s, %s, %s, %s)",  # noqa: S608 - constant SQL
+        [text, low, high, below, departments, user.pk, want, budget],
+    )
+    found = [ticket for ticket in walked if ticket]
+    if len(found) == want or 0 in walked:
+        return found
+    # The walk spent its budget, having found every match between the last one it found and `below`:
+    # the rest lie below that one.
+    return found + _gin_ids(text, found[-1] if found else below, departments, user.pk, want - len(found))
 
 
 def search_queryset(user: User, text: str) -> QuerySet[Ticket]:
@@ -151,10 +237,6 @@ def search_tickets(
     user: User, query: str, cursor: str | None = None, *, limit: int = PAGE_SIZE
 ) -> Page[Ticket]:
     """One page of matching tickets the user may see, newest first (keyset pagination on id)."""
-    if connection.vendor != "postgresql":
-        tickets = search_queryset(user, query)
-        tickets = tickets.select_related("priority", "department", "requester", "assignee")
-        return paginate(tickets, ordering=("-id",), cursor=cursor, limit=limit)
     words = terms(query)
     before = None
     if cursor:
@@ -163,10 +245,11 @@ def search_tickets(
             raise ValidationFailed(_("The cursor is not valid."), field="cursor")
     if not words:
         return Page(items=[], next_cursor=None)
-    ids = _pg_page_ids(user, words, before, limit + 1)
+    read = _pg_page_ids if connection.vendor == "postgresql" else _sqlite_page_ids
+    ids = read(user, words, before, limit + 1)
     page_ids = ids[:limit]
-    # The permission rule itself, once more, on the page only: the document's copy of the columns is
-    # kept by triggers, this makes the page exact even if they were ever bypassed.
+    # The permission rule itself, once more, on the page only: PostgreSQL's copy of the columns is kept
+    # by triggers, this makes the page exact even if they were ever bypassed.
     tickets = visible_tickets(user).filter(pk__in=page_ids)
     items = list(tickets.select_related("priority", "department", "requester", "assignee").order_by("-id"))
     next_cursor = encode_cursor([page_ids[-1]]) if len(ids) > limit else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from tessera.core.errors import ValidationFailed
 from tessera.search.services import search_tickets
@@ -17,6 +18,21 @@ def ids(user: Any, query: str) -> set[int]:
     return {t.pk for t in search_tickets(user, query).items}
 
 
+@pytest.fixture(params=["gin", "walk", "walk, then gin"])
+def strategy(request: pytest.FixtureRequest, monkeypatch: Any) -> None:
+    """PostgreSQL reads a page from the GIN index or walks the newest documents (with the GIN index for
+    what a capped walk did not reach); force each. SQLite has one way, run once."""
+    from tessera.search import services as search
+
+    if connection.vendor != "postgresql":
+        if request.param != "gin":
+            pytest.skip("PostgreSQL only")
+        return
+    budget = {"gin": 0, "walk": 1_000_000, "walk, then gin": 1}[request.param]
+    monkeypatch.setattr(search, "_walk_budget", lambda lexemes: budget)
+
+
+@pytest.mark.usefixtures("strategy")
 def test_finds_subject_description_and_reply_words() -> None:
     carla = factories.customer("carla")
     agent = factories.agent("technical")
@@ -32,6 +48,7 @@ def test_finds_subject_description_and_reply_words() -> None:
     assert ids(agent, "mailbox firewall") == set()  # every word must match
 
 
+@pytest.mark.usefixtures("strategy")
 def test_index_follows_updates_and_merges() -> None:
     carla = factories.customer("carla")
     agent = factories.agent("technical")
@@ -77,8 +94,14 @@ def test_internal_notes_never_match_for_customers() -> None:
     services.add_note(actor=agent, ticket=ticket, body="customer owes us money, secretword")
     assert ids(agent, "secretword") == {ticket.pk}
     assert ids(carla, "secretword") == set()
+    services.add_reply(actor=agent, ticket=ticket, body="your invoice mentions a marmot")
+    assert ids(carla, "marmot") == {ticket.pk}
+    Message.objects.filter(body__contains="marmot").update(kind=Message.Kind.NOTE)  # made internal later
+    assert ids(carla, "marmot") == set()
+    assert ids(agent, "marmot") == {ticket.pk}
 
 
+@pytest.mark.usefixtures("strategy")
 def test_results_respect_permissions() -> None:
     carla = factories.customer("carla")
     other = factories.customer("oscar")
@@ -90,6 +113,10 @@ def test_results_respect_permissions() -> None:
     assert ids(billing, "kernel") == {billing_ticket.pk}
     assert ids(other, "kernel") == set()
     assert ids(factories.admin(), "kernel") == {tech_ticket.pk, billing_ticket.pk}
+    floater = factories.agent(None)  # in no department: only what is assigned to them
+    assert ids(floater, "kernel") == set()
+    Ticket.objects.filter(pk=billing_ticket.pk).update(assignee=floater)
+    assert ids(floater, "kernel") == {billing_ticket.pk}
 
 
 @pytest.mark.parametrize(
@@ -116,6 +143,7 @@ def test_bad_input_is_a_clear_error() -> None:
     assert search_tickets(carla, "   ").items == []
 
 
+@pytest.mark.usefixtures("strategy")
 def test_pagination_walks_all_hits_newest_first() -> None:
     carla = factories.customer("carla")
     made = [factories.ticket(carla, subject=f"Echo number {n}").pk for n in range(5)]
@@ -139,17 +167,8 @@ def test_api_search(api_as: Any) -> None:
     assert api_as(carla).get("/search", q="quokka", cursor="%%%").status_code == 422
 
 
-@pytest.mark.parametrize("window", [None, 1, 0])
-def test_both_postgresql_strategies_find_the_same(window: int | None, monkeypatch: Any) -> None:
-    """PostgreSQL reads the newest tickets one by one, then the GIN index for the rest; force each."""
-    from django.db import connection
-
-    from tessera.search import services as search
-
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
-    if window is not None:
-        monkeypatch.setattr(search, "WALK_WINDOW", window)
+@pytest.mark.usefixtures("strategy")
+def test_every_strategy_finds_the_same() -> None:
     carla = factories.customer("carla")
     agent = factories.agent("technical")
     in_subject = factories.ticket(carla, subject="Heron landed")
@@ -171,35 +190,63 @@ def test_both_postgresql_strategies_find_the_same(window: int | None, monkeypatc
         billing.pk,
         assigned.pk,
     }
-    # Pages of one walk every hit once, newest first, whichever way they were found.
-    seen: list[int] = []
-    page = search_tickets(agent, "heron", limit=1)
-    seen += [t.pk for t in page.items]
-    while page.next_cursor:
-        page = search_tickets(agent, "heron", page.next_cursor, limit=1)
-        seen += [t.pk for t in page.items]
-    assert seen == sorted({in_subject.pk, in_reply.pk, in_note.pk, assigned.pk}, reverse=True)
+    # Full pages that walk every hit once, newest first, whichever way they were found.
+    for user, expected in (
+        (agent, {in_subject.pk, in_reply.pk, in_note.pk, assigned.pk}),
+        (carla, {in_subject.pk, in_reply.pk, billing.pk, assigned.pk}),
+    ):
+        for limit in (1, 3):
+            pages = [search_tickets(user, "heron", limit=limit)]
+            while pages[-1].next_cursor:
+                pages.append(search_tickets(user, "heron", pages[-1].next_cursor, limit=limit))
+            assert [t.pk for page in pages for t in page.items] == sorted(expected, reverse=True)
+            assert all(len(page.items) == limit for page in pages[:-1])
 
 
+def test_lexeme_frequencies_choose_between_gin_and_walk(monkeypatch: Any) -> None:
+    """The GIN index for words rare enough, else the walk, with a budget of what the index would cost."""
+    from tessera.search import services as search
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    carla = factories.customer("carla")
+    for n in range(30):
+        factories.ticket(carla, subject=f"Albatross sighting {n}", description="puffin" if n == 7 else "calm")
+    assert search._walk_budget(["albatross"]) == 0  # never analysed: nothing is known to be frequent
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE search_document")
+    search._frequencies.clear()  # the copy kept from before ANALYZE
+    costs = {"GIN_POSTING_US": 1, "GIN_MATCH_US": 1, "WALK_TEST_US": 2, "GIN_AT_ONCE_US": 40}
+    for name, value in costs.items():
+        monkeypatch.setattr(search, name, value)
+    assert search._walk_budget(["albatross"]) == 30  # in all 30: 30 postings and 30 matches, 60 µs
+    assert search._walk_budget(["albatross", "sighting"]) == 45  # two lists of 30, 30 matches
+    assert search._walk_budget(["puffin"]) == 0  # in one
+    assert search._walk_budget(["albatross", "puffin"]) == 0  # the rare word leads the intersection
+    assert search._walk_budget(["gannet"]) == 0  # in none: not listed, counted as rare
+    # The walk answers the first search, the GIN index the second.
+    agent = factories.agent("technical")
+    assert len(ids(agent, "albatross")) == 25
+    assert len(ids(agent, "albatross puffin")) == 1
+
+
+@pytest.mark.usefixtures("strategy")
 def test_words_may_be_spread_over_the_conversation() -> None:
-    """PostgreSQL indexes a ticket as one document; SQLite matches within one text (subject+description
-    or one message). Both find words of one text; both respect the note rule."""
-    from django.db import connection
-
+    """Both databases index a ticket as one document; a customer's words must all be in public text."""
     carla = factories.customer("carla")
     agent = factories.agent("technical")
     ticket = factories.ticket(carla, subject="Lynx", description="first")
     services.add_reply(actor=carla, ticket=ticket, body="badger")
     services.add_note(actor=agent, ticket=ticket, body="marten")
     assert ids(agent, "lynx first") == {ticket.pk}
-    if connection.vendor == "postgresql":
-        assert ids(agent, "lynx badger") == {ticket.pk}
-        assert ids(agent, "badger marten") == {ticket.pk}
-        assert ids(carla, "lynx badger") == {ticket.pk}
+    assert ids(agent, "lynx badger") == {ticket.pk}
+    assert ids(agent, "badger marten") == {ticket.pk}
+    assert ids(carla, "lynx badger") == {ticket.pk}
     assert ids(carla, "badger marten") == set()  # a note word never completes a customer's match
     assert ids(carla, "marten") == set()
 
 
+@pytest.mark.usefixtures("strategy")
 def test_index_follows_department_and_assignee_changes() -> None:
     carla = factories.customer("carla")
     technical = factories.agent("technical")
