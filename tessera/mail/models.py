@@ -190,6 +190,10 @@ class OutboundEmail(models.Model):
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
     message_id = models.CharField(max_length=255)
+    # Set for an email rendered when it is delivered (tessera.mail.outbound.queue_template_email): its
+    # template and inputs (ids, the recipient's language); `to`, subject and bodies are filled in then.
+    # Null: rendered when queued. Nullable, so adding it did not rewrite the table.
+    render = models.JSONField(null=True, blank=True)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

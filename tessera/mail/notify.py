@@ -1,5 +1,6 @@
 """Ticket emails to the requester and CCs, triggered by timeline events inside the change's transaction
-(so the email is queued if and only if the change commits), rendered in each recipient's language."""
+(so the email is queued if and only if the change commits), rendered in each recipient's language by the
+delivery task (`render_email`) from the values taken when the event happened."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import zoneinfo
 from collections.abc import Iterator
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,10 +19,10 @@ from django.utils import timezone, translation
 from tessera.accounts.models import User
 from tessera.mail import ids
 from tessera.mail.models import InboundMessage
-from tessera.mail.outbound import queue_email
-from tessera.notifications.addresses import address_for
+from tessera.mail.outbound import Rendered, queue_template_email
 from tessera.notifications.models import MessageKind
-from tessera.tickets.models import Message, Priority, Status, Ticket, TimelineEvent
+from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
+from tessera.tickets.reference import priority_by_slug
 
 Kind = TimelineEvent.Kind
 # Set while processing automatic mail (Auto-Submitted, bulk): RFC 3834 forbids answering it.
@@ -142,10 +144,15 @@ def ticket_url(ticket: Ticket) -> str:
 
 
 def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: TimelineEvent) -> None:
+    """Queue one ticket email; the delivery task renders it (`render_email`) from the values taken here,
+    in the recipient's language and time zone, so it says what it would have said if rendered here."""
     context: dict[str, Any] = {
-        "ticket": ticket,
-        "recipient": user,
-        "event": event,
+        "ticket": {
+            "reference": ticket.reference,
+            "subject": ticket.subject,
+            "department": {"reopen_window_days": ticket.department.reopen_window_days},
+        },
+        "recipient": {"display_name": user.display_name},
         "reason": event.reason,
         "url": ticket_url(ticket),
         "marker": ids.marker(ticket.pk),
@@ -158,32 +165,47 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
             state = ticket.sla  # the SLA listener's row, cached on the ticket when it ran before us
         except TicketSla.DoesNotExist:
             state = None
-        context["due"] = state.first_response_due if state else None
+        due = state.first_response_due if state else None
+        context["due"] = due.isoformat() if due else None
     elif template == "agent_reply" and event.message is not None:
         context["body"] = event.message.body
-        context["agent"] = event.actor
+        context["agent"] = {"display_name": event.actor.display_name if event.actor else ""}
     elif template == "priority_changed":
-        names = dict(Priority.objects.filter(slug__in=[event.old, event.new]).values_list("slug", "name"))
-        context["old_priority"] = names.get(str(event.old), event.old)
-        context["new_priority"] = names.get(str(event.new), event.new)
+        old, new = priority_by_slug(str(event.old)), priority_by_slug(str(event.new))
+        context["old_priority"] = old.name if old else event.old
+        context["new_priority"] = new.name if new else event.new
     elif template == "status_changed":
-        context["status"] = Status(event.new).label if event.new in Status.values else event.new
-    try:
-        zone = zoneinfo.ZoneInfo(user.time_zone or settings.TIME_ZONE)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    language = user.language if user.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    with translation.override(language), timezone.override(zone):
-        subject = render_to_string(f"mail/emails/{template}/subject.txt", context).strip()
-        text = render_to_string(f"mail/emails/{template}/body.txt", context)
-        html = render_to_string(f"mail/emails/{template}/body.html", context)
-    queue_email(
-        to=address_for(user, kind_for(ticket)),
-        subject=subject,
-        text=text,
-        html=html,
+        context["status"] = event.new  # its label is translated when rendered
+    queue_template_email(
+        template=f"ticket/{template}",
+        recipient=user,
+        kind=kind_for(ticket),
+        inputs={"language": user.language, "time_zone": user.time_zone, "context": context},
         ticket=ticket,
         auto_submitted=template != "agent_reply",
         dedupe_key=f"ticket-event:{event.pk}:{user.pk}",
         headers=thread_headers(ticket, new_ticket=event.kind == Kind.CREATED),
     )
+
+
+def render_email(template: str, inputs: dict[str, Any]) -> Rendered:
+    """Subject, text and HTML of a ticket email queued by `send_ticket_email`, in the recipient's language
+    and time zone (tessera.mail.outbound calls this when it delivers)."""
+    context = dict(inputs["context"])
+    if context.get("due"):
+        context["due"] = datetime.fromisoformat(context["due"])
+    if "status" in context:
+        status = context["status"]
+        context["status"] = Status(status).label if status in Status.values else status
+    try:
+        zone = zoneinfo.ZoneInfo(inputs.get("time_zone") or settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    language = inputs.get("language")
+    language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(zone):
+        return Rendered(
+            subject=render_to_string(f"mail/emails/{template}/subject.txt", context).strip(),
+            text=render_to_string(f"mail/emails/{template}/body.txt", context),
+            html=render_to_string(f"mail/emails/{template}/body.html", context),
+        )

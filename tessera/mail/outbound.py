@@ -8,6 +8,11 @@ Delivery guarantee
 * Nothing is sent twice for the same `dedupe_key` (e.g. one event and one recipient): a unique constraint
   refuses a second row, and a conditional UPDATE claims a row (queued → sending) before the SMTP
   transaction, so two workers never send the same row.
+* Ticket emails and notification copies are rendered and addressed by the delivery task, not in the
+  request that queued them (`queue_template_email`): the row keeps the template, the recipient and the
+  template's inputs as they were when queued, so every rendering (a retry, a re-send after a crash) makes
+  the same email. A rendering failure is a failed attempt like a refused delivery: recorded, retried
+  with backoff.
 * The one unavoidable window is between the SMTP server's "250 OK" and our UPDATE to `sent`: a crash
   exactly there leaves the row `sending`. After `STALE_CLAIM` the sweep re-queues it and it is re-sent
   with the *same* Message-ID, so the recipient's server and mail client see one message (Gmail, Exchange
@@ -20,6 +25,7 @@ import functools
 import logging
 import secrets
 import smtplib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,19 +34,23 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses
+from importlib import import_module
 from typing import Any, cast
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Q
 from django.utils.encoding import punycode
 
-from tessera.core import clock
+from tessera.accounts.models import User
+from tessera.core import clock, rows
 from tessera.mail import ids
 from tessera.mail.models import BouncingAddress, OutboundEmail
+from tessera.notifications.addresses import chosen_addresses
 from tessera.tickets.models import Ticket
 
 logger = logging.getLogger("tessera.mail.outbound")
@@ -51,7 +61,11 @@ TASK_BATCH = 50
 ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
 SMTP_COMPAT32 = compat32.clone(linesep="\r\n")  # smtplib sends bytes as they are: lines must end in CRLF
 SENT_FIELDS = {"state", "sent_at", "attempt_log", "last_error", "esp_message_id"}
+RENDERED_FIELDS = {"to", "subject", "text", "html"}  # kept with the outcome, for the record
 State = OutboundEmail.State
+# Emails rendered at delivery name their template "<family>/<name>"; the family's module renders one with
+# `render_email(name, inputs) -> Rendered`. Imported when needed: those modules queue through this one.
+RENDERERS = {"ticket": "tessera.mail.notify", "notification": "tessera.notifications.services"}
 
 
 @dataclass
@@ -65,6 +79,15 @@ class EmailSpec:
     auto_submitted: bool = True
     headers: dict[str, str] = field(default_factory=dict)
     from_email: str = ""
+
+
+@dataclass
+class Rendered:
+    """What a renderer makes of an email queued by `queue_template_email`."""
+
+    subject: str
+    text: str
+    html: str = ""
 
 
 def queue_email(
@@ -92,16 +115,88 @@ def queue_email(
         headers=dict(headers or {}),
         from_email=from_email,
     )
+    return _queue(_build(spec))
+
+
+def queue_template_email(
+    *,
+    template: str,
+    recipient: User,
+    kind: str,
+    inputs: dict[str, Any],
+    dedupe_key: str,
+    ticket: Ticket | None = None,
+    auto_submitted: bool = True,
+    headers: dict[str, str] | None = None,
+) -> OutboundEmail | None:
+    """Queue one email that the delivery task renders (RENDERERS) and addresses, in the caller's
+    transaction: the request renders no template and looks up no address. The row keeps `template`, the
+    recipient (sent to the address they chose for messages of `kind`, else their account address) and
+    `inputs`, JSON values the renderer needs, taken now. Returns None if dedupe_key was queued."""
+    if template.partition("/")[0] not in RENDERERS:
+        raise ValueError(f"No renderer for {template!r}; use one of {sorted(RENDERERS)}")
+    spec = EmailSpec(
+        to="",
+        subject="",
+        text="",
+        dedupe_key=dedupe_key,
+        ticket=ticket,
+        auto_submitted=auto_submitted,
+        headers=dict(headers or {}),
+    )
     row = _build(spec)
-    try:
-        with transaction.atomic():  # savepoint: a duplicate key must not break the caller's transaction
-            row.save(force_insert=True)
-            _enqueue([row.pk])
-    except IntegrityError:
-        if OutboundEmail.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
+    row.render = {
+        "template": template,
+        "user": recipient.pk,
+        "email": recipient.email,
+        "kind": kind,
+        "inputs": inputs,
+    }
+    return _queue(row)
+
+
+def _queue(row: OutboundEmail) -> OutboundEmail | None:
+    connection = connections[router.db_for_write(OutboundEmail)]
+    batch = _transaction_batch(connection) if connection.in_atomic_block else None
+    if batch is not None:
+        row.claim = batch.token
+    # INSERT … ON CONFLICT DO NOTHING: a duplicate key costs no savepoint in the caller's transaction.
+    if not rows.insert(row, "dedupe_key"):
+        return None
+    if batch is None:
+        _enqueue([row.pk])
+    elif not batch.enqueued:
+        _enqueue_batch(batch.token)
+        batch.enqueued = True
+        transaction.on_commit(batch, using=connection.alias)
     return row
+
+
+@dataclass(eq=False)
+class _Batch:
+    """The emails one transaction queues go out in one delivery task (one task row in the transaction,
+    one task run), which claims the rows carrying `token` in `claim` (blank on other queued rows).
+    Registered as an on-commit callback that does nothing: Django drops it when the transaction ends or
+    when a savepoint around the task's row rolls back, which is exactly when the batch is no longer there
+    to join."""
+
+    token: str
+    enqueued: bool = False
+
+    def __call__(self) -> None:
+        pass
+
+
+_batches = threading.local()
+
+
+def _transaction_batch(connection: BaseDatabaseWrapper) -> _Batch:
+    batch: _Batch | None = getattr(_batches, connection.alias, None)
+    # run_on_commit holds (savepoint ids, callback, robust) of the open transaction.
+    if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
+        batch = _Batch(token=f"batch-{secrets.token_hex(8)}")
+        setattr(_batches, connection.alias, batch)
+    return batch
 
 
 def queue_emails(emails: Sequence[EmailSpec]) -> int:
@@ -118,10 +213,10 @@ def queue_emails(emails: Sequence[EmailSpec]) -> int:
                 "dedupe_key", flat=True
             )
         )
-    rows = [_build(spec) for key, spec in by_key.items() if key not in existing]
+    built = [_build(spec) for key, spec in by_key.items() if key not in existing]
     with transaction.atomic():
-        OutboundEmail.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
-        new_keys = [row.dedupe_key for row in rows]
+        OutboundEmail.objects.bulk_create(built, batch_size=500, ignore_conflicts=True)
+        new_keys = [row.dedupe_key for row in built]
         # ignore_conflicts does not give primary keys back; a concurrent caller may have won a key, in
         # which case we enqueue its row too, which is harmless (rows are claimed before sending).
         queued_ids: list[int] = []
@@ -133,7 +228,7 @@ def queue_emails(emails: Sequence[EmailSpec]) -> int:
             )
         for start in range(0, len(queued_ids), TASK_BATCH):
             _enqueue(queued_ids[start : start + TASK_BATCH])
-    return len(rows)
+    return len(built)
 
 
 def _build(spec: EmailSpec) -> OutboundEmail:
@@ -181,19 +276,60 @@ def _enqueue(pks: list[int], run_after: datetime | None = None) -> None:
     task.enqueue(pks)
 
 
+def _enqueue_batch(token: str) -> None:
+    from tessera.mail.tasks import deliver_batch
+
+    deliver_batch.enqueue(token)
+
+
 # Delivery -----------------------------------------------------------------------------------------------
 
 
-def claim(pks: list[int]) -> list[OutboundEmail]:
-    """Claim queued rows that are due with one conditional UPDATE (committed before any SMTP traffic).
-    Rows addressed to a bouncing address are set aside here rather than when queued: one query per
-    batch instead of one per email, and a bounce recorded after queueing still stops the email."""
+def claim(pks: Sequence[int], batch: str = "") -> list[OutboundEmail]:
+    """Claim queued rows that are due (the given ones, and those of a transaction's `batch`) with one
+    conditional UPDATE (committed before any SMTP traffic)."""
     now = clock.now()
     token = secrets.token_hex(8)
-    OutboundEmail.objects.filter(pk__in=pks, state=State.QUEUED, next_attempt_at__lte=now).update(
+    chosen = Q(pk__in=pks) | Q(claim=batch) if batch else Q(pk__in=pks)
+    OutboundEmail.objects.filter(chosen, state=State.QUEUED, next_attempt_at__lte=now).update(
         state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
     )
-    rows = list(OutboundEmail.objects.filter(claim=token, state=State.SENDING).order_by("pk"))
+    return list(OutboundEmail.objects.filter(claim=token, state=State.SENDING).order_by("pk"))
+
+
+def render_claimed(claimed: list[OutboundEmail], counts: dict[str, int]) -> list[OutboundEmail]:
+    """Address and render the claimed emails queued by `queue_template_email` (one address query per kind
+    of message in the batch). An email that fails to render is recorded as a failed attempt, retried with
+    backoff, and left out of this batch."""
+    pending: list[tuple[OutboundEmail, dict[str, Any]]] = [(row, row.render) for row in claimed if row.render]
+    if not pending:
+        return claimed
+    by_kind: dict[str, set[int]] = {}
+    for _row, render in pending:
+        by_kind.setdefault(render["kind"], set()).add(render["user"])
+    chosen = {kind: chosen_addresses(users, kind) for kind, users in by_kind.items()}
+    failed: set[int] = set()
+    for row, render in pending:
+        started = clock.now()
+        try:
+            family, _, template = str(render["template"]).partition("/")
+            rendered = import_module(RENDERERS[family]).render_email(template, render["inputs"])
+        except Exception as error:  # recorded on this email; the others still go
+            counts[_failed(row, error, started)] += 1
+            failed.add(row.pk)
+            continue
+        row.to = (chosen[render["kind"]].get(render["user"]) or render["email"]).strip()
+        row.subject = " ".join(rendered.subject.split())[:300]
+        row.text = rendered.text
+        row.html = rendered.html
+    return [row for row in claimed if row.pk not in failed] if failed else claimed
+
+
+def set_aside_bouncing(rows: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Rows addressed to a bouncing address are set aside here rather than when queued: one query per
+    batch instead of one per email, and a bounce recorded after queueing still stops the email."""
+    if not rows:
+        return rows
     bouncing = set(
         BouncingAddress.objects.filter(email__in={row.to.lower() for row in rows}).values_list(
             "email", flat=True
@@ -201,11 +337,12 @@ def claim(pks: list[int]) -> list[OutboundEmail]:
     )
     if not bouncing:
         return rows
-    suppressed = [row.pk for row in rows if row.to.lower() in bouncing]
-    OutboundEmail.objects.filter(pk__in=suppressed).update(
-        state=State.SUPPRESSED, last_error="The address is bouncing."
-    )
-    return [row for row in rows if row.pk not in suppressed]
+    suppressed = [row for row in rows if row.to.lower() in bouncing]
+    for row in suppressed:
+        OutboundEmail.objects.filter(pk=row.pk, claim=row.claim).update(
+            state=State.SUPPRESSED, last_error="The address is bouncing.", **_rendered_values(row)
+        )
+    return [row for row in rows if row not in suppressed]
 
 
 def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
@@ -223,12 +360,13 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-def deliver(pks: list[int]) -> dict[str, int]:
-    """Send the given queued emails over one connection of the configured mailer; record each attempt;
-    retry temporary failures with exponential backoff."""
+def deliver(pks: Sequence[int], batch: str = "") -> dict[str, int]:
+    """Send the given queued emails (and those of a transaction's `batch`) over one connection of the
+    configured mailer; record each attempt; retry temporary failures with exponential backoff."""
     with transaction.atomic():
-        rows = claim(pks)
+        rows = claim(pks, batch)
     counts = {"sent": 0, "retry": 0, "failed": 0}
+    rows = set_aside_bouncing(render_claimed(rows, counts))
     if not rows:
         return counts
     connection: Any = mailers[settings.TESSERA_MAIL_MAILER]
@@ -357,17 +495,19 @@ def _record_sent(email: OutboundEmail, started: datetime, esp_message_id: str) -
     email.last_error = ""
     email.esp_message_id = esp_message_id
     db = connections[OutboundEmail.objects.db]
-    sql, fields = _sent_update(db.alias)
+    sql, fields = _sent_update(db.alias, rendered=email.render is not None)
     params = [f.get_db_prep_save(getattr(email, f.attname), db) for f in fields] + [email.pk, email.claim]
     with db.cursor() as cursor:
         cursor.execute(sql, params)
 
 
 @functools.cache
-def _sent_update(alias: str) -> tuple[str, list[Field[Any, Any]]]:
-    """The UPDATE `_record_sent` runs for every email, built once per database."""
+def _sent_update(alias: str, *, rendered: bool) -> tuple[str, list[Field[Any, Any]]]:
+    """The UPDATE `_record_sent` runs for every email, built once per database; an email rendered at
+    delivery also keeps what was sent."""
     db = connections[alias]
-    fields = [f for f in OutboundEmail._meta.concrete_fields if f.name in SENT_FIELDS]
+    names = SENT_FIELDS | RENDERED_FIELDS if rendered else SENT_FIELDS
+    fields = [f for f in OutboundEmail._meta.concrete_fields if f.name in names]
     columns = ", ".join(f"{db.ops.quote_name(cast(str, f.column))} = %s" for f in fields)
     sql = (
         f"UPDATE {db.ops.quote_name(OutboundEmail._meta.db_table)} "  # noqa: S608 - only our own names
@@ -392,7 +532,7 @@ def _failed(email: OutboundEmail, error: Exception, started: datetime) -> str:
     permanent = _permanent(error)
     if permanent or email.attempts >= MAX_ATTEMPTS:
         OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
-            state=State.FAILED, attempt_log=log, last_error=text
+            state=State.FAILED, attempt_log=log, last_error=text, **_rendered_values(email)
         )
         if permanent and isinstance(error, (smtplib.SMTPRecipientsRefused, AnymailRecipientsRefused)):
             mark_bouncing(email.to, text)
@@ -402,10 +542,23 @@ def _failed(email: OutboundEmail, error: Exception, started: datetime) -> str:
     at = clock.now() + delay
     with transaction.atomic():
         OutboundEmail.objects.filter(pk=email.pk, claim=email.claim).update(
-            state=State.QUEUED, attempt_log=log, last_error=text, next_attempt_at=at, enqueued_at=clock.now()
+            state=State.QUEUED,
+            attempt_log=log,
+            last_error=text,
+            next_attempt_at=at,
+            enqueued_at=clock.now(),
+            **_rendered_values(email),
         )
         _enqueue([email.pk], run_after=at)
     return "retry"
+
+
+def _rendered_values(email: OutboundEmail) -> dict[str, Any]:
+    """What an email rendered at delivery looked like, to keep with its outcome (nothing for an email
+    rendered when queued, or one whose rendering failed)."""
+    if email.render is None or not email.to:
+        return {}
+    return {name: getattr(email, name) for name in RENDERED_FIELDS}
 
 
 def backoff(attempts: int) -> timedelta:

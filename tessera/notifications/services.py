@@ -7,10 +7,10 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,10 +18,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
-from tessera.core import clock
+from tessera.core import clock, rows
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.notifications import live
-from tessera.notifications.addresses import address_for, addresses_for
+from tessera.notifications.addresses import addresses_for
 from tessera.notifications.models import (
     EmailCategory,
     EmailPreferences,
@@ -30,6 +30,9 @@ from tessera.notifications.models import (
     NotificationKind,
 )
 from tessera.tickets.models import Ticket
+
+if TYPE_CHECKING:
+    from tessera.mail.outbound import Rendered
 
 logger = logging.getLogger("tessera.notifications")
 
@@ -80,32 +83,45 @@ def notify(
     message_kind: str = MessageKind.SUPPORT,
 ) -> Notification | None:
     """One in-app notification for `user`, created in the caller's transaction, exactly once per
-    (user, dedupe_key); plus, when `email` and the user's preferences allow, one email copy queued through
-    tessera.mail.outbound.queue_email to address_for(user, message_kind). Title/body are already rendered
-    in the user's language by the caller. Returns None when it already existed."""
+    (user, dedupe_key); plus, when `email` and the user's preferences allow, one email copy to
+    address_for(user, message_kind), queued through tessera.mail.outbound.queue_template_email and
+    rendered by the delivery task (`render_email`) in the user's language. Title/body are already
+    rendered in the user's language by the caller. Returns None when it already existed."""
     _check_kind(kind, message_kind, dedupe_key)
     if not user.is_active:
         return None
+    notification = Notification(
+        user=user,
+        kind=kind,
+        title=_clip(title, TITLE_MAX),
+        body=_clip(body, BODY_MAX),
+        url=url[:500],
+        ticket=ticket,
+        dedupe_key=dedupe_key,
+        created_at=clock.now(),
+    )
     # Joins the caller's transaction (or opens one): the notification and its email copy commit together.
     with transaction.atomic(savepoint=False):
-        try:
-            with transaction.atomic():  # savepoint: a duplicate must not poison the caller's transaction
-                notification = Notification.objects.create(
-                    user=user,
-                    kind=kind,
-                    title=_clip(title, TITLE_MAX),
-                    body=_clip(body, BODY_MAX),
-                    url=url[:500],
-                    ticket=ticket,
-                    dedupe_key=dedupe_key,
-                    created_at=clock.now(),
-                )
-        except IntegrityError:
+        if not rows.insert(notification, "user", "dedupe_key"):
             return None  # already notified for this key: exactly once
         live.publish_after_commit([user.pk])
         if email and email_allowed(user, kind):
-            spec = _email_spec(user, notification, address_for(user, message_kind))
-            outbound_module().queue_email(**spec)
+            outbound_module().queue_template_email(
+                template="notification/notification",
+                recipient=user,
+                kind=message_kind,
+                inputs={
+                    "language": user.language,
+                    "notification": {
+                        "title": notification.title,
+                        "body": notification.body,
+                        "url": notification.url,
+                    },
+                },
+                ticket=ticket,
+                auto_submitted=True,
+                dedupe_key=email_dedupe_key(user, dedupe_key),
+            )
     return notification
 
 
@@ -234,26 +250,13 @@ def _email_spec(
     user: User,
     notification: Notification,
     to: str,
-    rendered: dict[tuple[str, str, str, str], tuple[str, str]] | None = None,
+    rendered: dict[tuple[str, str, str, str], tuple[str, str]],
 ) -> dict[str, Any]:
     """The email copy of a notification, rendered in the recipient's language. The text depends only on
     the language and the notification's content, so a bulk run passes `rendered` to render each once."""
     key = (user.language, notification.title, notification.body, notification.url)
-    if rendered is None or key not in rendered:
-        context = {
-            "notification": notification,
-            "link": absolute_url(notification.url),
-            "centre_link": absolute_url(reverse("notifications:list")),
-            "settings_link": absolute_url(reverse("account:settings")),
-        }
-        with translation.override(user.language):
-            pair = (
-                str(render_to_string("notifications/emails/notification/body.txt", context)),
-                str(render_to_string("notifications/emails/notification/body.html", context)),
-            )
-        if rendered is None:
-            rendered = {}
-        rendered[key] = pair
+    if key not in rendered:
+        rendered[key] = _render_copy(notification, user.language)
     text, html = rendered[key]
     return {
         "to": to,
@@ -264,6 +267,32 @@ def _email_spec(
         "auto_submitted": True,
         "dedupe_key": email_dedupe_key(user, notification.dedupe_key),
     }
+
+
+def _render_copy(notification: Notification | dict[str, str], language: str) -> tuple[str, str]:
+    """Text and HTML of a notification's email copy (the notification or its title, body and url)."""
+    url = notification["url"] if isinstance(notification, dict) else notification.url
+    context = {
+        "notification": notification,
+        "link": absolute_url(url),
+        "centre_link": absolute_url(reverse("notifications:list")),
+        "settings_link": absolute_url(reverse("account:settings")),
+    }
+    with translation.override(language):
+        return (
+            str(render_to_string("notifications/emails/notification/body.txt", context)),
+            str(render_to_string("notifications/emails/notification/body.html", context)),
+        )
+
+
+def render_email(template: str, inputs: dict[str, Any]) -> Rendered:
+    """The email copy `notify` queued, rendered by the mail app's delivery task in the language the
+    notification was written in."""
+    from tessera.mail.outbound import Rendered  # the mail app builds on this one
+
+    notification = inputs["notification"]
+    text, html = _render_copy(notification, inputs.get("language") or settings.LANGUAGE_CODE)
+    return Rendered(subject=notification["title"], text=text, html=html)
 
 
 # Email preferences ------------------------------------------------------------------------------------------

@@ -33,7 +33,8 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Membership, User
 from tessera.notifications.models import NotificationKind
 from tessera.notifications.services import notify
-from tessera.tickets.models import Message, Priority, Status, Ticket, TimelineEvent
+from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
+from tessera.tickets.reference import priority_by_slug
 
 logger = logging.getLogger("tessera.notifications")
 Kind = TimelineEvent.Kind
@@ -147,7 +148,7 @@ def _on_status(event: TimelineEvent) -> list[object]:
 
 def _on_priority(event: TimelineEvent) -> list[object]:
     ref = event.ticket.reference
-    priority = Priority.objects.filter(slug=str(event.new or "")).first()
+    priority = priority_by_slug(str(event.new or ""))  # the per-process copy of the priorities
     name = priority.name if priority else str(event.new or "")
     return _notify_customers(
         event,

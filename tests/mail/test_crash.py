@@ -84,7 +84,8 @@ outbound.send_one = dying
 """
     assert run_worker_that_dies(patch, smtp_sink_server[1]) == -9
     assert smtp_sink.messages == []
-    assert OutboundEmail.objects.filter(state=OutboundEmail.State.SENDING).count() == 1
+    # The ticket's two emails went to one delivery task, which claimed both before it died.
+    assert OutboundEmail.objects.filter(state=OutboundEmail.State.SENDING).count() == 2
     restart()
     assert len(smtp_sink.to(customer.email)) == 1
     assert len(smtp_sink.to(colleague.email)) == 1
@@ -110,4 +111,8 @@ outbound.send_one = dying
     copies = smtp_sink.to(customer.email)
     assert len(copies) == 2
     assert copies[0]["Message-ID"] == copies[1]["Message-ID"]
+    # Rendered again for the re-send, from the same stored inputs: the same email.
+    assert copies[0]["Subject"] == copies[1]["Subject"]
+    for kind in ("plain", "html"):
+        assert copies[0].get_body((kind,)).get_content() == copies[1].get_body((kind,)).get_content()
     assert OutboundEmail.objects.get().state == OutboundEmail.State.SENT

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from tessera.accounts.models import User
+from tessera.core import rows
 from tessera.core.worker import run_pending_tasks
+from tessera.mail.inbound.parse import decode_words
 from tessera.mail.inbound.store import MessageRefused, store_raw
 from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox, OutboundEmail
 from tessera.tickets.models import Attachment, Ticket, TimelineEvent
@@ -75,6 +78,58 @@ def test_redelivery_never_makes_a_second_ticket() -> None:
     assert not created and again.pk == first.pk
     assert Ticket.objects.count() == 1
     assert InboundMessage.objects.count() == 1
+
+
+def test_redelivery_inside_a_transaction_raises_nothing_and_leaves_it_usable() -> None:
+    raw = corpus.plain()
+    with transaction.atomic():
+        first, created = store_raw(raw, source="smtp")
+        again, created_again = store_raw(raw, source="imap")
+        assert created and not created_again and again.pk == first.pk
+        assert InboundMessage.objects.count() == 1  # the transaction still answers queries
+    assert again.dedupe_key == first.dedupe_key and again.source == "smtp"
+
+
+def test_prepared_rows_read_and_write_what_the_orm_does() -> None:
+    mailbox = Mailbox.objects.create(address="in@tessera.localhost", department=factories.department("abuse"))
+    row, _created = store_raw(
+        corpus.plain(), source="smtp", envelope_to=["a@x.example", "b@x.example"], mailbox=mailbox
+    )
+    fields = [field.attname for field in InboundMessage._meta.concrete_fields]
+    fetched = rows.fetch(InboundMessage, "id = %s", [row.pk])
+    orm = InboundMessage.objects.get(pk=row.pk)
+    assert fetched is not None and not fetched._state.adding
+    assert [getattr(fetched, name) for name in fields] == [getattr(orm, name) for name in fields]
+    assert fetched.envelope_to == ["a@x.example", "b@x.example"] and fetched.received_at.tzinfo is not None
+    fetched.notes = ["a note", "ünïcode"]
+    fetched.processed_at = fetched.received_at
+    rows.update(fetched, ["notes", "processed_at"])
+    orm.refresh_from_db()
+    assert orm.notes == ["a note", "ünïcode"] and orm.processed_at == fetched.received_at
+    assert rows.fetch(InboundMessage, "id = %s", [row.pk + 1000]) is None
+
+
+def test_raw_8bit_headers_in_utf8_or_latin1_are_read_not_lost() -> None:
+    for encoding in ("utf-8", "latin-1"):
+        raw = (
+            f"From: Zoë Ünal <zoe-{encoding}@example.com>\r\nTo: support@tessera.localhost\r\n"
+            f"Subject: Grüße aus Köln\r\nMessage-ID: <8bit-{encoding}@client.example>\r\n"
+            f"Content-Type: text/plain; charset={encoding}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            "Der Drucker brennt.\r\n"
+        ).encode(encoding)
+        row = receive(raw)
+        assert row.status == Status.PROCESSED, row.error
+        assert row.ticket is not None and row.ticket.subject == "Grüße aus Köln"
+        assert row.ticket.requester.full_name == "Zoë Ünal"
+
+
+def test_encoded_words_joined_and_broken_ones_kept() -> None:
+    # Whitespace between two encoded-words is not part of the text (RFC 2047 §6.2).
+    assert decode_words("=?utf-8?q?Caf=C3=A9?= =?utf-8?b?IGNsb3NlZA==?= today") == "Café closed today"
+    # An unknown charset falls back to UTF-8, then Latin-1; a header that does not decode stays as written.
+    assert decode_words("=?x-unknown?q?Caf=C3=A9?= =?utf-8*pl?q?=C5=BC?=") == "Caféż"
+    assert decode_words("=?utf-8?q?Caf=C3=A9?= =?latin-1?b?Q?=") == "=?utf-8?q?Caf=C3=A9?= =?latin-1?b?Q?="
+    assert decode_words("=?utf-8?q?=E9t=E9?=") == "été"
 
 
 def test_identical_bytes_share_one_stored_file() -> None:

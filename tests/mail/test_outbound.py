@@ -12,7 +12,15 @@ from tessera.core import clock
 from tessera.core.worker import run_pending_tasks
 from tessera.mail import ids, outbound
 from tessera.mail.models import BouncingAddress, OutboundEmail
-from tessera.mail.outbound import EmailSpec, deliver, mark_bouncing, queue_email, queue_emails, sweep_outbox
+from tessera.mail.outbound import (
+    EmailSpec,
+    deliver,
+    mark_bouncing,
+    queue_email,
+    queue_emails,
+    queue_template_email,
+    sweep_outbox,
+)
 from tessera.notifications.models import NotificationAddress
 from tessera.tickets import services
 from tessera.tickets.models import Priority
@@ -105,10 +113,18 @@ def test_an_address_that_bounces_after_queueing_is_not_sent_to_and_the_batch_goe
 def test_ticket_emails_thread_and_use_the_recipients_language(smtp_sink: Any) -> None:
     customer = factories.customer("lucia", language="it")
     ticket = factories.ticket(customer)
+    # Queued with what to render; rendered and addressed by the delivery task.
+    queued = OutboundEmail.objects.get()
+    assert (queued.to, queued.subject, queued.text, queued.html) == ("", "", "", "")
+    assert queued.render["template"] == "ticket/ticket_received"
+    assert queued.render["inputs"]["language"] == "it"
     run_pending_tasks()
     [received] = smtp_sink.to(customer.email)
-    assert ticket.reference in received["Subject"]
-    # Rendered under translation.override(customer.language); Italian text arrives with the catalogues.
+    assert received["Subject"] == f"[{ticket.reference}] Abbiamo ricevuto la tua richiesta: Printer on fire"
+    assert received.get_body(("plain",)).get_content().startswith("Gentile Lucia,")
+    sent = OutboundEmail.objects.get()  # what was sent is kept with the outcome
+    assert (sent.state, sent.to, sent.subject) == (State.SENT, customer.email, received["Subject"])
+    assert "Gentile Lucia," in sent.text and "Gentile Lucia," in sent.html
     assert ids.thread_root(ticket.pk) in received["References"]
     assert received["Reply-To"] == ids.reply_address("support@tessera.localhost", ticket.pk)
     assert received["Auto-Submitted"] == "auto-generated"
@@ -161,6 +177,91 @@ def test_every_customer_facing_change_is_emailed_once_per_recipient_and_never_to
     assert "internal: do not mail" not in bodies
     reply = next(m for m in smtp_sink.to(customer.email) if m["Subject"].startswith("Re:"))
     assert reply["Auto-Submitted"] is None  # a person wrote it
+
+
+def test_a_template_that_fails_to_render_is_a_failed_attempt_retried_then_failed_for_good(
+    smtp_sink: Any,
+) -> None:
+    customer = factories.customer("carla")
+    email = queue_template_email(
+        template="ticket/no_such_template",  # e.g. removed by a deploy while emails were queued for it
+        recipient=customer,
+        kind="support",
+        inputs={"language": "en", "time_zone": "", "context": {}},
+        dedupe_key="broken-template",
+    )
+    assert email is not None
+    run_pending_tasks()
+    email.refresh_from_db()
+    assert email.state == State.QUEUED and email.attempts == 1
+    assert email.next_attempt_at > clock.now() + timedelta(seconds=30)  # backoff
+    assert "TemplateDoesNotExist" in email.last_error
+    assert [entry["outcome"] for entry in email.attempt_log] == ["error"]
+    OutboundEmail.objects.filter(pk=email.pk).update(next_attempt_at=clock.now())
+    run_pending_tasks()  # the retry task was enqueued to run after the backoff; it did not run early
+    deliver([email.pk])
+    email.refresh_from_db()
+    assert email.attempts == 2 and [entry["outcome"] for entry in email.attempt_log] == ["error", "error"]
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        next_attempt_at=clock.now(), attempts=outbound.MAX_ATTEMPTS - 1
+    )
+    deliver([email.pk])
+    email.refresh_from_db()
+    assert email.state == State.FAILED and len(email.attempt_log) == 3
+    assert smtp_sink.messages == []
+
+
+def test_a_ticket_email_to_a_bouncing_address_is_set_aside_once_addressed(smtp_sink: Any) -> None:
+    customer = factories.customer("carla")
+    NotificationAddress.objects.create(
+        user=customer, kind="support", email="alerts@example.com", confirmed_at=clock.now()
+    )
+    factories.ticket(customer)
+    mark_bouncing("alerts@example.com", "550 5.1.1 No such user")  # after queueing, before delivery
+    run_pending_tasks()
+    email = OutboundEmail.objects.get()
+    assert (email.state, email.to) == (State.SUPPRESSED, "alerts@example.com")
+    assert smtp_sink.messages == []
+
+
+def test_an_unknown_template_family_is_refused_when_queued() -> None:
+    customer = factories.customer("carla")
+    with pytest.raises(ValueError, match="No renderer"):
+        queue_template_email(
+            template="invoice/reminder", recipient=customer, kind="billing", inputs={}, dedupe_key="x"
+        )
+    assert not OutboundEmail.objects.exists()
+
+
+def test_a_transactions_emails_go_out_in_one_delivery_task(smtp_sink: Any) -> None:
+    customer = factories.customer("carla")
+    colleague = factories.customer("colleague")
+    factories.ticket(customer, cc=[colleague])  # two acknowledgements, one transaction
+    assert _delivery_tasks() == 1
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # the batch's first email and its task, then rolled back
+                queue_email(to="gone@example.com", subject="x", text="y", dedupe_key="rolled-back")
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        queue_email(to="kept@example.com", subject="x", text="y", dedupe_key="kept")
+        queue_email(to="kept2@example.com", subject="x", text="y", dedupe_key="kept2")
+    assert _delivery_tasks() == 2  # the rolled-back task is gone; the later emails started a new batch
+    run_pending_tasks()
+    assert {rcpt[0] for rcpt, _ in smtp_sink.messages} == {
+        customer.email,
+        colleague.email,
+        "kept@example.com",
+        "kept2@example.com",
+    }
+    assert set(OutboundEmail.objects.values_list("state", flat=True)) == {State.SENT}
+
+
+def _delivery_tasks() -> int:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path__startswith="tessera.mail.tasks.deliver").count()
 
 
 def test_billing_ticket_goes_to_the_contacts_billing_address(smtp_sink: Any) -> None:

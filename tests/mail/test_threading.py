@@ -141,3 +141,22 @@ def test_agent_reply_by_email_is_a_public_reply(smtp_sink: Any) -> None:
     assert row.ticket == ticket, row.error
     message = Message.objects.get(pk=row.ticket_message_id)
     assert message.author == agent and message.kind == Message.Kind.REPLY
+
+
+def test_reply_to_a_merged_ticket_continues_on_its_target() -> None:
+    customer = factories.customer("carla")
+    agent = factories.agent("technical")
+    source, target = factories.ticket(customer), factories.ticket(customer)
+    services.merge_tickets(actor=agent, source=source, target=target)
+    row = receive(
+        corpus.plain(
+            sender=customer.email,
+            to=ids.reply_address("support@tessera.localhost", source.pk),
+            subject="more about the first one",
+            body="Any news?",
+        )
+    )
+    assert row.status == Status.PROCESSED, row.error
+    assert row.ticket == target
+    assert Message.objects.get(pk=row.ticket_message_id).ticket == target
+    assert Ticket.objects.count() == 2

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.mail.models import OutboundEmail
+from tessera.mail.outbound import deliver
 from tessera.notifications import services
 from tessera.notifications.models import MessageKind, Notification, NotificationAddress, NotificationKind
 from tests import factories
@@ -19,6 +20,14 @@ pytestmark = pytest.mark.django_db
 
 def _confirm(user, kind: str, email: str) -> None:
     NotificationAddress.objects.create(user=user, kind=kind, email=email, confirmed_at=clock.now())
+
+
+def _delivered() -> list[OutboundEmail]:
+    """Deliver what is queued (email copies are rendered then) and return every email as it was sent."""
+    deliver(list(OutboundEmail.objects.values_list("pk", flat=True)))
+    emails = list(OutboundEmail.objects.order_by("pk"))
+    assert {email.state for email in emails} <= {OutboundEmail.State.SENT}
+    return emails
 
 
 def test_notify_creates_one_notification_and_one_email_copy() -> None:
@@ -36,7 +45,23 @@ def test_notify_creates_one_notification_and_one_email_copy() -> None:
     assert list(Notification.objects.filter(user=user).values_list("title", "url")) == [
         ("Frankfurt: partial outage", "/status/incidents/7")
     ]
-    email = OutboundEmail.objects.get()
+    queued = OutboundEmail.objects.get()
+    assert queued.render == {
+        "template": "notification/notification",
+        "user": user.pk,
+        "email": user.email,
+        "kind": "support",
+        "inputs": {
+            "language": "en",
+            "notification": {
+                "title": "Frankfurt: partial outage",
+                "body": "We are investigating.",
+                "url": "/status/incidents/7",
+            },
+        },
+    }
+    assert queued.to == queued.subject == queued.text == ""  # nothing rendered in the caller's transaction
+    [email] = _delivered()
     assert email.to == user.email
     assert email.subject == "Frankfurt: partial outage"
     assert "We are investigating." in email.text
@@ -90,7 +115,7 @@ def test_email_copy_goes_to_the_confirmed_address_of_the_message_kind() -> None:
         user, kind=NotificationKind.ANNOUNCEMENT, title="Abuse", dedupe_key="a", message_kind="abuse"
     )
     services.notify(user, kind=NotificationKind.ANNOUNCEMENT, title="Support", dedupe_key="s")
-    sent = dict(OutboundEmail.objects.values_list("subject", "to"))
+    sent = {email.subject: email.to for email in _delivered()}
     # An unconfirmed address is never used: support still goes to the account address.
     assert sent == {"Invoice": "invoices@example.com", "Abuse": "abuse@example.com", "Support": user.email}
 
@@ -154,10 +179,14 @@ def test_long_titles_are_clipped_not_refused() -> None:
 def test_email_copy_is_in_the_recipients_language() -> None:
     user = factories.customer(language="it")
     services.notify(user, kind=NotificationKind.INCIDENT, title="Guasto", url="/status/", dedupe_key="k")
-    text = OutboundEmail.objects.get().text
+    # Rendered by the delivery task, in the language the notification was written in, whatever the
+    # recipient's language is by then (the title and body were written in it).
+    User.objects.filter(pk=user.pk).update(language="fr")
+    [email] = _delivered()
     with translation.override("it"):
         expected = _("All your notifications:")
-    assert expected in text
+    assert expected in email.text
+    assert email.subject == "Guasto"
 
 
 # notify_many ---------------------------------------------------------------------------------------------

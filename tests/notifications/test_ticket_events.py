@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Department, Membership
 from tessera.core import clock
 from tessera.mail.models import OutboundEmail
+from tessera.mail.outbound import deliver
 from tessera.notifications.models import Notification, NotificationKind
 from tessera.notifications.ticket_events import mentioned_agents, notify_for_event
 from tessera.tickets import services as tickets
@@ -124,7 +125,9 @@ def test_assignment_notifies_the_agent_with_an_email_copy(people) -> None:
     assert notification.kind == NotificationKind.TICKET_ASSIGNED
     assert people["other"].display_name in notification.title
     assert _copies_to(people["agent"]) == 1
-    assert OutboundEmail.objects.get().to == people["agent"].email
+    deliver(list(OutboundEmail.objects.values_list("pk", flat=True)))  # rendered and addressed now
+    email = OutboundEmail.objects.get()
+    assert (email.state, email.to, email.subject) == ("sent", people["agent"].email, notification.title)
     assert not Notification.objects.filter(user__in=[people["customer"], people["colleague"]]).exists()
 
 

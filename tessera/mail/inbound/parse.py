@@ -1,13 +1,20 @@
 """Parsing a raw message into what the pipeline needs, robust to real-world mail: broken charsets,
-RFC 2047 headers, RFC 2231 file names, TNEF, huge or deeply nested MIME (refused with a clear reason)."""
+RFC 2047 headers, RFC 2231 file names, TNEF, huge or deeply nested MIME (refused with a clear reason).
+
+The standard library's legacy (compat32) policy parses the MIME structure; its header values are the raw
+text, and we decode the dozen we read ourselves (`decode_words`). The modern policy builds a structured
+object for every header it is asked for, which cost more than the whole MIME parse."""
 
 from __future__ import annotations
 
+import contextlib
 import html as html_lib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage, Message
+from email.errors import HeaderParseError
+from email.header import decode_header
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 
@@ -23,6 +30,32 @@ AUTO_REPLY_SUBJECTS = re.compile(
     re.IGNORECASE,
 )
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# The headers the pipeline reads from the top-level message (lower case).
+READ_HEADERS = frozenset(
+    {
+        "message-id",
+        "in-reply-to",
+        "references",
+        "subject",
+        "from",
+        "to",
+        "cc",
+        "delivered-to",
+        "x-original-to",
+        "authentication-results",
+        "x-tessera-department",
+        "x-tessera-priority",
+        "auto-submitted",
+        "precedence",
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "list-id",
+        "return-path",
+    }
+)
+_parser = BytesParser(policy=policy.compat32)
 
 
 class MailUnreadable(Exception):
@@ -68,21 +101,48 @@ class ParsedMail:
     notes: list[str] = field(default_factory=list)
 
 
+def decode_bytes(data: bytes, charset: str) -> str:
+    """Text in its declared charset; an unknown or lying one falls back to UTF-8, then Latin-1 (which
+    never fails), instead of losing the message."""
+    for candidate in (charset, "utf-8"):
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
+
+
+def _unicode(value: str) -> str:
+    """A raw header value as text, unfolded: 8-bit bytes (kept as surrogates by the parser) are read as
+    UTF-8 (RFC 6532), else Latin-1."""
+    if not value.isascii():
+        with contextlib.suppress(UnicodeEncodeError):  # already text
+            value = decode_bytes(value.encode("ascii", "surrogateescape"), "utf-8")
+    return " ".join(value.split())
+
+
+def decode_words(value: str) -> str:
+    """RFC 2047 encoded-words decoded by the standard library, each in its own charset (with the fallbacks
+    of `decode_bytes`); a header whose encoded-words do not decode stays as written."""
+    if "=?" not in value:
+        return value
+    try:
+        pieces = decode_header(value)
+    except HeaderParseError:
+        return value
+    return "".join(
+        decode_bytes(data, (charset or "us-ascii").split("*", 1)[0]) if isinstance(data, bytes) else data
+        for data, charset in pieces
+    )
+
+
 def header(message: Message, name: str) -> str:
-    """A header as text; an undecodable one falls back to its raw form instead of raising."""
-    try:
-        value = message.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
-    except Exception:
-        raw = message.get_all(name) if hasattr(message, "get_all") else None
-        return " ".join(str(raw[0]).split()) if raw else ""
-
-
-def headers(message: Message, name: str) -> list[str]:
-    try:
-        return [str(v) for v in (message.get_all(name) or [])]
-    except Exception:
-        return []
+    """The first such header of a part as unfolded text ('' when absent)."""
+    name = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            return _unicode(value)
+    return ""
 
 
 def addresses(values: list[str]) -> list[str]:
@@ -92,25 +152,6 @@ def addresses(values: list[str]) -> list[str]:
         if "@" in address and address not in found:
             found.append(address)
     return found
-
-
-def message_ids(value: str) -> list[str]:
-    return re.findall(r"<[^<>\s]+>", value)
-
-
-def decode_text(part: Message) -> str:
-    """The text of a part, whatever its declared charset: unknown or lying charsets fall back to UTF-8,
-    then Latin-1 (which never fails), instead of losing the message."""
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        return ""
-    charset = (part.get_content_charset() or "us-ascii").strip().lower()
-    for candidate in (charset, "utf-8"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")
 
 
 def html_to_text(markup: str) -> str:
@@ -129,30 +170,54 @@ def sanitise_html(markup: str) -> str:
     return nh3.clean(markup)
 
 
+def _read_headers(message: Message) -> dict[str, list[str]]:
+    """The headers we use, in one pass over the message's header list, as unfolded text."""
+    found: dict[str, list[str]] = {}
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key in READ_HEADERS:
+            found.setdefault(key, []).append(_unicode(value))
+    return found
+
+
+def summary(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender address and subject, from the header block only (cheap, never raises)."""
+    ends = [i for i in (raw.find(b"\n\n", 0, 262_144), raw.find(b"\r\n\r\n", 0, 262_144)) if i >= 0]
+    head = raw[: min(ends, default=262_144)]  # the header block: not the body's lines too
+    try:
+        fields = _read_headers(_parser.parsebytes(head, headersonly=True))
+        senders = getaddresses(fields.get("from", [])[:1])
+    except Exception:  # a mangled header block is stored anyway and explained at processing
+        return "", "", ""
+    first = {name: values[0] for name, values in fields.items()}
+    sender = senders[0][1].strip().lower() if senders else ""
+    subject = decode_words(first.get("subject", ""))
+    return first.get("message-id", "")[:255], sender[:320], subject[:250]
+
+
 def parse(raw: bytes) -> ParsedMail:
     try:
-        message = BytesParser(policy=policy.default).parsebytes(raw)
+        message = _parser.parsebytes(raw)
     except Exception as error:
         raise MailUnreadable(_("The message cannot be parsed: %(error)s") % {"error": error}) from error
+    fields = _read_headers(message)
+    first = {name: values[0] for name, values in fields.items()}
     mail = ParsedMail()
-    mail.message_id = header(message, "Message-ID")[:255]
-    mail.in_reply_to = message_ids(header(message, "In-Reply-To"))
-    mail.references = message_ids(header(message, "References"))
-    mail.subject = header(message, "Subject")
-    from_value = header(message, "From")
-    senders = addresses([from_value])
-    mail.sender = senders[0] if senders else ""
-    names = getaddresses([from_value])
-    mail.sender_name = names[0][0].strip()[:200] if names else ""
-    mail.to = addresses(headers(message, "To"))
-    mail.cc = addresses(headers(message, "Cc"))
-    mail.delivered_to = addresses(headers(message, "Delivered-To") + headers(message, "X-Original-To"))
-    mail.auth_results = headers(message, "Authentication-Results")
-    for name in ("X-Tessera-Department", "X-Tessera-Priority"):
-        value = header(message, name)
-        if value:
-            mail.tessera_headers[name.lower()] = value[:100]
-    mail.auto = _automatic(message, mail.subject)
+    mail.message_id = first.get("message-id", "")[:255]
+    mail.in_reply_to = MESSAGE_ID.findall(first.get("in-reply-to", ""))
+    mail.references = MESSAGE_ID.findall(first.get("references", ""))
+    mail.subject = decode_words(first.get("subject", ""))
+    names = getaddresses([first.get("from", "")])
+    mail.sender = next((a.strip().lower() for _n, a in names if "@" in a), "")
+    mail.sender_name = decode_words(names[0][0]).strip()[:200] if names else ""
+    mail.to = addresses(fields.get("to", []))
+    mail.cc = addresses(fields.get("cc", []))
+    mail.delivered_to = addresses(fields.get("delivered-to", []) + fields.get("x-original-to", []))
+    mail.auth_results = fields.get("authentication-results", [])
+    for name in ("x-tessera-department", "x-tessera-priority"):
+        if first.get(name):
+            mail.tessera_headers[name] = first[name][:100]
+    mail.auto = _automatic(first, mail.subject)
     counter = [0]
     _walk(message, mail, depth=0, counter=counter)
     if not mail.text and mail.html:
@@ -160,24 +225,21 @@ def parse(raw: bytes) -> ParsedMail:
     return mail
 
 
-def _automatic(message: Message, subject: str) -> str:
+def _automatic(first: dict[str, str], subject: str) -> str:
     """RFC 3834 and the de-facto headers of autoresponders; such mail is never answered."""
-    auto_submitted = header(message, "Auto-Submitted").lower()
-    precedence = header(message, "Precedence").lower()
+    auto_submitted = first.get("auto-submitted", "").lower()
+    precedence = first.get("precedence", "").lower()
     if auto_submitted.startswith("auto-replied") or precedence == "auto_reply":
         return "auto_reply"
-    if any(header(message, h) for h in ("X-Autoreply", "X-Autorespond", "X-Autoresponder")):
-        return "auto_reply"
-    if header(message, "X-Auto-Response-Suppress") and AUTO_REPLY_SUBJECTS.match(subject):
+    if any(first.get(h) for h in ("x-autoreply", "x-autorespond", "x-autoresponder")):
         return "auto_reply"
     if AUTO_REPLY_SUBJECTS.match(subject):
         return "auto_reply"
     if auto_submitted and auto_submitted != "no":
         return "auto_generated"
-    if precedence in {"bulk", "list", "junk"} or header(message, "List-Id"):
+    if precedence in {"bulk", "list", "junk"} or first.get("list-id"):
         return "bulk"
-    return_path = header(message, "Return-Path")
-    if return_path.strip() == "<>":
+    if first.get("return-path", "").strip() == "<>":
         return "auto_generated"
     return ""
 
@@ -216,11 +278,11 @@ def _walk(part: Message, mail: ParsedMail, *, depth: int, counter: list[int]) ->
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)
     if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
-        text = decode_text(part)
+        # The first body of each kind is kept; later ones are not even decoded.
         if content_type == "text/plain" and not mail.text:
-            mail.text = text
+            mail.text = _decode_text(part)
         elif content_type == "text/html" and not mail.html:
-            mail.html = text
+            mail.html = _decode_text(part)
         return
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes) or not payload:
@@ -239,10 +301,21 @@ def _walk(part: Message, mail: ParsedMail, *, depth: int, counter: list[int]) ->
             filename[:255],
             content_type,
             payload,
-            inline=disposition == "inline" or bool(part["Content-ID"]),
+            inline=disposition == "inline" or "content-id" in part,
             note=note,
         )
     )
+
+
+def _decode_text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        charset = (part.get_content_charset() or "us-ascii").strip().lower()
+    except Exception:  # a mangled parameter list: the fallbacks below still read the text
+        charset = "us-ascii"
+    return decode_bytes(payload, charset)
 
 
 def _count(message: Message, depth: int, counter: list[int]) -> None:
@@ -265,7 +338,9 @@ def _count(message: Message, depth: int, counter: list[int]) -> None:
 
 def _filename(part: Message) -> str:
     try:
-        name = part.get_filename() or ""  # RFC 2231 and RFC 2047 decoded by the email package
+        # RFC 2231 is decoded by the email package; RFC 2047 (which Outlook uses, though the RFC forbids
+        # it in parameters) by us.
+        name = decode_words(part.get_filename() or "")
     except Exception:
         name = ""
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
@@ -273,7 +348,7 @@ def _filename(part: Message) -> str:
 
 
 def _forwarded_name(message: Message) -> str:
-    subject = re.sub(r"[^\w .-]+", "", header(message, "Subject"))[:80].strip()
+    subject = re.sub(r"[^\w .-]+", "", decode_words(header(message, "Subject")))[:80].strip()
     return f"{subject or 'message'}.eml"
 
 
@@ -281,7 +356,7 @@ def _bounces(part: Message) -> list[Bounce]:
     blocks = part.get_payload()
     found = []
     for block in blocks if isinstance(blocks, list) else []:
-        if not isinstance(block, (Message, EmailMessage)):
+        if not isinstance(block, Message):
             continue
         recipient = header(block, "Final-Recipient") or header(block, "Original-Recipient")
         if not recipient:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
 from tessera.accounts.services import create_contact
-from tessera.core import clock
+from tessera.core import clock, rows
 from tessera.core.errors import DomainError, IllegalTransition
 from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids
@@ -41,6 +41,20 @@ logger = logging.getLogger("tessera.mail.inbound")
 Status = InboundMessage.Status
 SYSTEM_EMAIL = "mail-robot@tessera.invalid"
 FOLD_LANGUAGES = ["en", "it", "pl", "fr"]
+# What processing writes on the row (one prepared UPDATE).
+PROCESSED_FIELDS = [
+    "status",
+    "error",
+    "ticket",
+    "ticket_message",
+    "processed_at",
+    "attempts",
+    "subject",
+    "sender",
+    "full_text",
+    "clean_html",
+    "notes",
+]
 
 
 @dataclass
@@ -56,7 +70,7 @@ def process(pk: int) -> str:
     processed, under a row lock."""
     try:
         with transaction.atomic():
-            row = InboundMessage.objects.select_for_update().filter(pk=pk).first()
+            row = rows.fetch(InboundMessage, "id = %s", [pk], lock=True)
             if row is None or row.status != Status.PENDING:
                 return "skipped"
             outcome = _process(row)
@@ -66,21 +80,7 @@ def process(pk: int) -> str:
             row.ticket_message_id = outcome.message_id
             row.processed_at = clock.now()
             row.attempts += 1
-            row.save(
-                update_fields=[
-                    "status",
-                    "error",
-                    "ticket",
-                    "ticket_message",
-                    "processed_at",
-                    "attempts",
-                    "subject",
-                    "sender",
-                    "full_text",
-                    "clean_html",
-                    "notes",
-                ]
-            )
+            rows.update(row, PROCESSED_FIELDS)
             return outcome.status
     except Exception as error:
         if isinstance(error, DomainError):
@@ -133,7 +133,8 @@ def _process(row: InboundMessage) -> Outcome:
     sender = mail.sender
     if not sender:
         return Outcome(Status.FAILED, _("The message has no valid From address."))
-    if sender in our_addresses():
+    ours = our_addresses()
+    if sender in ours:
         return Outcome(Status.IGNORED, _("Mail from one of our own addresses (a loop); not processed."))
     if sender.split("@")[0] in {"mailer-daemon", "postmaster"}:
         return Outcome(
@@ -151,9 +152,10 @@ def _process(row: InboundMessage) -> Outcome:
             Status.IGNORED, _("An automatic reply (out of office or similar); not added and never answered.")
         )
 
-    user = User.objects.filter(email=sender).first()
+    user = rows.fetch(User, "email = %s", [sender])
     # They write to us, so the address works again (an undeliverable address is always bouncing too).
-    if BouncingAddress.objects.filter(email=sender).delete()[0]:
+    # (BouncingAddress has no delete signals or dependent rows: a plain DELETE is what the ORM would run.)
+    if rows.execute(BouncingAddress, "DELETE FROM mail_bouncingaddress WHERE email = %s", [sender])[0]:
         clear_undeliverable(sender)
     recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
     thread = find_thread(mail, recipients)
@@ -164,7 +166,7 @@ def _process(row: InboundMessage) -> Outcome:
             outcome = _reply(row, mail, thread, user, files)
             if outcome is not None:
                 return outcome
-        return _new_ticket(row, mail, user, recipients, files)
+        return _new_ticket(row, mail, user, ours, files)
 
 
 def _bounce(mail: ParsedMail) -> Outcome:
@@ -212,6 +214,7 @@ class _Addresses:
     mailboxes: dict[str, Mailbox]  # active mailboxes by stored address, department attached
     department_emails: dict[str, Department]  # active departments by lowercased address
     departments: list[Department]  # every department, by name
+    department_ids: dict[int, Department]  # every department, by id
     ours: frozenset[str]  # every mailbox and department address, lowercased
 
 
@@ -222,6 +225,7 @@ def _load_addresses() -> _Addresses:
         mailboxes={m.address: m for m in mailboxes if m.is_active},
         department_emails={d.email.lower(): d for d in departments if d.is_active and d.email},
         departments=departments,
+        department_ids={d.pk: d for d in departments},
         ours=frozenset(
             [m.address.lower() for m in mailboxes] + [d.email.lower() for d in departments if d.email]
         ),
@@ -238,12 +242,18 @@ def our_addresses() -> set[str]:
 
 def _over_rate(row: InboundMessage, sender: str) -> bool:
     since = row.received_at - timedelta(hours=1)
-    recent = (
-        InboundMessage.objects.filter(sender=sender, received_at__gte=since, received_at__lte=row.received_at)
-        .exclude(pk=row.pk)
-        .count()
+    _count, recent = rows.execute(
+        InboundMessage,
+        "SELECT COUNT(*) FROM mail_inboundmessage WHERE sender = %s AND received_at >= %s "
+        "AND received_at <= %s AND id <> %s",
+        [
+            sender,
+            rows.value(InboundMessage, "received_at", since),
+            rows.value(InboundMessage, "received_at", row.received_at),
+            row.pk,
+        ],
     )
-    return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
+    return bool(recent >= settings.TESSERA_MAIL_SENDER_LIMIT)
 
 
 def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[bytes]]:
@@ -289,6 +299,9 @@ def _body(text: str, *, fold: bool) -> str:
 def _system_agent() -> User:
     """The account that creates contacts for unknown senders (create_contact needs an agent); inactive,
     so nobody can sign in as it."""
+    user = rows.fetch(User, "email = %s", [SYSTEM_EMAIL])
+    if user is not None:
+        return user
     user, _created = User.objects.get_or_create(
         email=SYSTEM_EMAIL,
         defaults={"role": User.Role.AGENT, "is_active": False, "full_name": "Tessera mail"},
@@ -306,6 +319,13 @@ def _reply(
     row: InboundMessage, mail: ParsedMail, thread: Thread, user: User | None, files: list[ContentFile[bytes]]
 ) -> Outcome | None:
     ticket = thread.ticket
+    # What the reply reads of the ticket's relations, without a join: the department from this
+    # process's copy, the requester when that is the sender (else loaded if needed).
+    department = _addresses.get().department_ids.get(ticket.department_id)
+    if department is not None:
+        ticket.department = department
+    if user is not None and ticket.requester_id == user.pk:
+        ticket.requester = user
     may_post = user is not None and permissions.can_view(user, ticket)
     if not may_post:
         if not thread.signed:
@@ -353,7 +373,7 @@ def _new_ticket(
     row: InboundMessage,
     mail: ParsedMail,
     user: User | None,
-    recipients: list[str],
+    ours: set[str],
     files: list[ContentFile[bytes]],
 ) -> Outcome:
     envelope = [*row.envelope_to, *mail.delivered_to]
@@ -372,7 +392,6 @@ def _new_ticket(
     if user is None:
         user = _contact_for(mail)
         row.notes.append(_("New unverified contact %(email)s.") % {"email": user.email})
-    ours = our_addresses()
     others = [a for a in mail.to + mail.cc if a not in ours]
     cc = [
         person

@@ -7,16 +7,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
-from email import policy
-from email.parser import BytesParser
-from email.utils import getaddresses
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tessera.core import clock
+from tessera.core import clock, rows
+from tessera.mail.inbound.parse import summary
 from tessera.mail.models import InboundMessage, Mailbox, raw_path
 
 logger = logging.getLogger("tessera.mail.inbound")
@@ -30,27 +28,6 @@ class MessageRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.smtp_code = smtp_code
-
-
-def header_summary(raw: bytes) -> tuple[str, str, str]:
-    """Message-ID, sender address and subject, read from the header block only (cheap, never raises)."""
-    try:
-        head = BytesParser(policy=policy.default).parsebytes(raw[:262_144], headersonly=True)
-        message_id = _safe(head, "Message-ID").strip()
-        senders = getaddresses([_safe(head, "From")])
-        subject = " ".join(_safe(head, "Subject").split())
-    except Exception:  # a mangled header block is stored anyway and explained at processing
-        return "", "", ""
-    sender = senders[0][1].strip().lower() if senders else ""
-    return message_id[:255], sender[:320], subject[:250]
-
-
-def _safe(head: object, name: str) -> str:
-    try:
-        value = head.get(name)  # type: ignore[attr-defined]
-        return str(value) if value is not None else ""
-    except Exception:  # undecodable RFC 2047 and friends: ignore this header
-        return ""
 
 
 def store_raw(
@@ -72,7 +49,7 @@ def store_raw(
             smtp_code=552,
         )
     sha = hashlib.sha256(raw).hexdigest()
-    message_id, sender, subject = header_summary(raw)
+    message_id, sender, subject = summary(raw)
     if message_id:
         key = "mid:" + hashlib.sha256(f"{sender}\n{message_id}".encode()).hexdigest()
     else:
@@ -95,19 +72,17 @@ def store_raw(
     row.raw.name = raw_path(row, "")
     from tessera.mail.tasks import process_inbound
 
-    try:
-        with transaction.atomic():
-            # The INSERT comes first, so a re-delivery (same key: the key is a function of the bytes) is
-            # refused by the unique index before anything is written; the file is written before the
-            # COMMIT, so a crash leaves at most an orphan file, never a row without its bytes.
-            row.save(force_insert=True)
-            _write_raw(row, raw)
-            process_inbound.enqueue(row.pk)
-    except IntegrityError:
-        existing = InboundMessage.objects.filter(dedupe_key=key).first()
-        if existing is None:
-            raise
-        return existing, False
+    with transaction.atomic():
+        # The INSERT comes first, so a re-delivery (same key: the key is a function of the bytes) is
+        # skipped by the unique index before anything is written; the file is written before the
+        # COMMIT, so a crash leaves at most an orphan file, never a row without its bytes.
+        if not rows.insert(row, "dedupe_key"):
+            existing = rows.fetch(InboundMessage, "dedupe_key = %s", [key])
+            if existing is None:  # deleted since the INSERT saw it: the sender's retry will store it
+                raise IntegrityError(f"inbound message {key} was deleted while stored again")
+            return existing, False
+        _write_raw(row, raw)
+        process_inbound.enqueue(row.pk)
     return row, True
 
 
@@ -119,7 +94,7 @@ def _write_raw(row: InboundMessage, raw: bytes) -> None:
     stored = storage.save(name, ContentFile(raw))
     if stored != name:  # the storage picked another name (a concurrent writer): keep it
         row.raw.name = stored
-        row.save(update_fields=["raw"])
+        rows.update(row, ["raw"])
 
 
 def read_raw(row: InboundMessage) -> bytes:

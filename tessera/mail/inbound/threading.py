@@ -7,11 +7,13 @@ nothing: anyone can type it, so the pipeline honours it only for a sender who ma
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
 
+from tessera.core import rows
 from tessera.mail import ids
 from tessera.mail.inbound.parse import ParsedMail
 from tessera.tickets.models import Ticket
@@ -24,8 +26,13 @@ class Thread:
     how: str
 
 
+@functools.cache
+def _subject_tag_re(prefix: str) -> re.Pattern[str]:
+    return re.compile(rf"\[{re.escape(prefix)}-(\d{{1,18}})\]", re.IGNORECASE)
+
+
 def subject_tag_re() -> re.Pattern[str]:
-    return re.compile(rf"\[{re.escape(settings.TESSERA_TICKET_PREFIX)}-(\d{{1,18}})\]", re.IGNORECASE)
+    return _subject_tag_re(settings.TESSERA_TICKET_PREFIX)
 
 
 def find_thread(mail: ParsedMail, recipients: list[str]) -> Thread | None:
@@ -48,11 +55,9 @@ def find_thread(mail: ParsedMail, recipients: list[str]) -> Thread | None:
 
 
 def _follow_merges(ticket_id: int) -> Ticket | None:
-    ticket = Ticket.objects.select_related("department", "requester").filter(pk=ticket_id).first()
+    ticket = rows.fetch(Ticket, "id = %s", [ticket_id])
     for _hop in range(10):  # a merged ticket's conversation continues on its target
         if ticket is None or ticket.merged_into_id is None:
             return ticket
-        ticket = (
-            Ticket.objects.select_related("department", "requester").filter(pk=ticket.merged_into_id).first()
-        )
+        ticket = rows.fetch(Ticket, "id = %s", [ticket.merged_into_id])
     return ticket
