@@ -183,11 +183,11 @@ def _notify_batch(
         )
         fresh = [user for user in users if user.pk not in existing]
         now = clock.now()
-        rows = []
+        created = []
         for user in fresh:
             with translation.override(user.language):
                 title, body = render(user)
-            rows.append(
+            created.append(
                 Notification(
                     user=user,
                     kind=kind,
@@ -200,18 +200,18 @@ def _notify_batch(
                 )
             )
         # ignore_conflicts: a concurrent run that inserted the same key first wins, without an error.
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        live.publish_after_commit(row.user_id for row in rows)
-        if email and rows:
+        Notification.objects.bulk_create(created, ignore_conflicts=True)
+        live.publish_after_commit(row.user_id for row in created)
+        if email and created:
             muted = _muted_users([user.pk for user in fresh], CATEGORY_OF_KIND[kind])
             recipients = [user for user in fresh if user.pk not in muted]
             to = addresses_for(recipients, message_kind)
-            by_user = {row.user_id: row for row in rows}
+            by_user = {row.user_id: row for row in created}
             specs = [_email_spec(user, by_user[user.pk], to[user.pk], rendered) for user in recipients]
             if specs:
                 outbound = outbound_module()
                 outbound.queue_emails([outbound.EmailSpec(**spec) for spec in specs])
-    return len(rows)
+    return len(created)
 
 
 def outbound_module() -> Any:
