@@ -110,23 +110,26 @@ def insert(instance: Model, *unless_taken: str) -> bool:
 
 
 @functools.cache
-def _update(model: type[Model], alias: str, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+def _update(model: type[Model], alias: str, names: tuple[str, ...], where: str) -> tuple[str, list[Any]]:
     db = connections[alias]
     fields = [_field(model, name) for name in names]
     assignments = ", ".join(f"{_column(db, field)} = %s" for field in fields)
     pk = _column(db, model._meta.pk)
-    sql = f"UPDATE {db.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+    condition = f"{pk} = %s AND ({where})" if where else f"{pk} = %s"
+    sql = f"UPDATE {db.ops.quote_name(model._meta.db_table)} SET {assignments} WHERE {condition}"  # noqa: S608
     return sql, fields
 
 
-def update(instance: Model, names: Sequence[str]) -> None:
+def update(instance: Model, names: Sequence[str], where: str = "", params: Sequence[Any] = ()) -> int:
     """Write these fields of a saved instance (what `save(update_fields=…)` writes, without its query
-    building)."""
+    building), only if the row also matches `where` (SQL on column names, with `params`); returns the
+    number of rows written."""
     db = _db(type(instance))
-    sql, fields = _update(type(instance), db.alias, tuple(names))
-    params = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]
+    sql, fields = _update(type(instance), db.alias, tuple(names), where)
+    values = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]
     with db.cursor() as cursor:
-        cursor.execute(sql, [*params, instance.pk])
+        cursor.execute(sql, [*values, instance.pk, *params])
+        return int(cursor.rowcount)
 
 
 def value(model: type[Model], name: str, data: Any) -> Any:

@@ -35,7 +35,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses
 from importlib import import_module
-from typing import Any, cast
+from typing import Any
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
@@ -43,7 +43,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Field, Q
+from django.db.models import F, Q
 from django.utils.encoding import punycode
 
 from tessera.accounts.models import User
@@ -484,8 +484,8 @@ def _envelope(value: str) -> str:
 
 def _record_sent(email: OutboundEmail, started: datetime, esp_message_id: str) -> None:
     """Mark an email sent right after the server accepted it (the at-least-once window stays one email),
-    only while this task's claim still holds it. One prepared UPDATE rather than the ORM's save: per email,
-    the ORM's query building cost as much CPU as the SMTP transaction."""
+    only while this task's claim still holds it. One prepared UPDATE (core.rows) rather than the ORM's: per
+    email, the ORM's query building cost as much CPU as the SMTP transaction."""
     entry = {"at": started.isoformat(), "outcome": "sent"}
     if esp_message_id:
         entry["esp_message_id"] = esp_message_id
@@ -494,26 +494,9 @@ def _record_sent(email: OutboundEmail, started: datetime, esp_message_id: str) -
     email.attempt_log = [*email.attempt_log, entry]
     email.last_error = ""
     email.esp_message_id = esp_message_id
-    db = connections[OutboundEmail.objects.db]
-    sql, fields = _sent_update(db.alias, rendered=email.render is not None)
-    params = [f.get_db_prep_save(getattr(email, f.attname), db) for f in fields] + [email.pk, email.claim]
-    with db.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
-@functools.cache
-def _sent_update(alias: str, *, rendered: bool) -> tuple[str, list[Field[Any, Any]]]:
-    """The UPDATE `_record_sent` runs for every email, built once per database; an email rendered at
-    delivery also keeps what was sent."""
-    db = connections[alias]
-    names = SENT_FIELDS | RENDERED_FIELDS if rendered else SENT_FIELDS
-    fields = [f for f in OutboundEmail._meta.concrete_fields if f.name in names]
-    columns = ", ".join(f"{db.ops.quote_name(cast(str, f.column))} = %s" for f in fields)
-    sql = (
-        f"UPDATE {db.ops.quote_name(OutboundEmail._meta.db_table)} "  # noqa: S608 - only our own names
-        f"SET {columns} WHERE id = %s AND claim = %s"
-    )
-    return sql, fields
+    # An email rendered at delivery also keeps what was sent.
+    names = SENT_FIELDS | RENDERED_FIELDS if email.render is not None else SENT_FIELDS
+    rows.update(email, sorted(names), "claim = %s", [email.claim])
 
 
 def _permanent(error: Exception) -> bool:
