@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -90,16 +91,7 @@ def notify(
     _check_kind(kind, message_kind, dedupe_key)
     if not user.is_active:
         return None
-    notification = Notification(
-        user=user,
-        kind=kind,
-        title=_clip(title, TITLE_MAX),
-        body=_clip(body, BODY_MAX),
-        url=url[:500],
-        ticket=ticket,
-        dedupe_key=dedupe_key,
-        created_at=clock.now(),
-    )
+    notification = _new_notification(user, kind, title, body, url, dedupe_key, clock.now(), ticket=ticket)
     # Joins the caller's transaction (or opens one): the notification and its email copy commit together.
     with transaction.atomic(savepoint=False):
         if not rows.insert(notification, "user", "dedupe_key"):
@@ -188,16 +180,7 @@ def _notify_batch(
             with translation.override(user.language):
                 title, body = render(user)
             created.append(
-                Notification(
-                    user=user,
-                    kind=kind,
-                    title=_clip(title, TITLE_MAX),
-                    body=_clip(body, BODY_MAX),
-                    url=url[:500],
-                    incident_id=incident_id,
-                    dedupe_key=dedupe_key,
-                    created_at=now,
-                )
+                _new_notification(user, kind, title, body, url, dedupe_key, now, incident_id=incident_id)
             )
         # ignore_conflicts: a concurrent run that inserted the same key first wins, without an error.
         Notification.objects.bulk_create(created, ignore_conflicts=True)
@@ -212,6 +195,23 @@ def _notify_batch(
                 outbound = outbound_module()
                 outbound.queue_emails([outbound.EmailSpec(**spec) for spec in specs])
     return len(created)
+
+
+def _new_notification(
+    user: User, kind: str, title: str, body: str, url: str, dedupe_key: str, now: datetime, **subject: Any
+) -> Notification:
+    """An unsaved notification, its texts cut to what the columns hold; `subject` names what it is about
+    (ticket= or incident_id=)."""
+    return Notification(
+        user=user,
+        kind=kind,
+        title=_clip(title, TITLE_MAX),
+        body=_clip(body, BODY_MAX),
+        url=url[:500],
+        dedupe_key=dedupe_key,
+        created_at=now,
+        **subject,
+    )
 
 
 def outbound_module() -> Any:
