@@ -130,7 +130,7 @@ else:
 
 # Enqueued tasks are rows in the same database, so an enqueue commits or rolls back
 # together with the change that caused it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "tessera.core.task_backend.DatabaseBackend"}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

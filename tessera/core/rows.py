@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import Field, Model, QuerySet
 
 type Converter = Callable[[Any, Any, Any], Any]
 
@@ -72,25 +72,28 @@ def fetch[M: Model](model: type[M], where: str, params: Sequence[Any], *, lock: 
 @functools.cache
 def _insert(model: type[Model], alias: str, conflict: tuple[str, ...]) -> tuple[str, list[Any], bool]:
     db = connections[alias]
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
-    target = ", ".join(_column(db, _field(model, name)) for name in conflict)
-    returning = db.features.can_return_columns_from_insert
+    # Like save(): the database numbers an auto primary key; any other key (a UUID) is written as set.
+    auto = model._meta.auto_field
+    fields = [field for field in model._meta.concrete_fields if field is not auto and not field.generated]
+    returning = auto is not None and db.features.can_return_columns_from_insert
     sql = (
         f"INSERT INTO {db.ops.quote_name(model._meta.db_table)} "  # noqa: S608 - our own SQL
         f"({', '.join(_column(db, field) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"ON CONFLICT ({target}) DO NOTHING"
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(_column(db, _field(model, name)) for name in conflict)}) DO NOTHING"
     if returning:
         sql += f" RETURNING {_column(db, model._meta.pk)}"
     return sql, fields, returning
 
 
 def insert(instance: Model, *unless_taken: str) -> bool:
-    """INSERT the new instance unless a row already has the same values of the `unless_taken` fields (a
-    unique key), in one statement and without an error, so the caller's transaction needs no savepoint;
-    True and the instance saved if it was inserted. Any other constraint still raises IntegrityError.
-    No model signals are sent (as with bulk_create)."""
+    """INSERT the new instance (what `save()` of a new instance writes, without its query building);
+    with `unless_taken` fields (a unique key), not if a row already has the same values of them, in one
+    statement and without an error, so the caller's transaction needs no savepoint. True and the instance
+    saved if it was inserted. Any other constraint still raises IntegrityError. No model signals are sent
+    and `save()` overrides are not called (as with bulk_create)."""
     db = _db(type(instance))
     sql, fields, returning = _insert(type(instance), db.alias, unless_taken)
     params = [field.get_db_prep_save(field.pre_save(instance, True), db) for field in fields]
@@ -99,8 +102,10 @@ def insert(instance: Model, *unless_taken: str) -> bool:
         if returning:
             found = cursor.fetchone()
             pk = found[0] if found else None
+        elif cursor.rowcount != 1:
+            pk = None
         else:
-            pk = cursor.lastrowid if cursor.rowcount == 1 else None
+            pk = cursor.lastrowid if type(instance)._meta.auto_field else instance.pk
     if pk is None:
         return False
     instance.pk = pk
@@ -143,3 +148,82 @@ def execute(model: type[Model], sql: str, params: Sequence[Any]) -> tuple[int, A
         cursor.execute(sql, params)
         found = cursor.fetchone() if cursor.description else None
         return cursor.rowcount, found[0] if found else None
+
+
+type Argument = int | str | Sequence[int]
+type Shape = int | str | None
+type Compiled = tuple[str, list[Any], list[int], list[tuple[int, Any, list[Converter]]]]
+
+
+class Query:
+    """A read the ORM builds once per database and shape, then runs with new values: `build(*args)`
+    returns a `values_list()` queryset of `model`; each argument is an int or a str the query compares
+    with, used once and as is (not inside a LIKE pattern), or a sequence of distinct ints for an `__in`
+    (an empty one matches nothing). The SQL is compiled twice from different placeholders, which shows
+    where each value goes (or refuses the query); rows pass through the queryset's own converters.
+    Saves the ORM's query building on hot reads (≈ 3,000 Python calls for a small join)."""
+
+    def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any, Any]]) -> None:
+        self.model = model
+        self.build = build
+        self.compiled: dict[tuple[str, tuple[Shape, ...]], Compiled] = {}
+
+    def __call__(self, *args: Argument) -> list[tuple[Any, ...]]:
+        # An int, a str, or a sequence of that many ints: each shape has its own SQL.
+        shape = tuple(
+            "str" if isinstance(arg, str) else None if isinstance(arg, int) else len(arg) for arg in args
+        )
+        if 0 in shape:
+            return []
+        alias = router.db_for_read(self.model)
+        compiled = self.compiled.get((alias, shape))
+        if compiled is None:
+            compiled = self.compiled[(alias, shape)] = self._compile(alias, shape)
+        sql, params, positions, converters = compiled
+        values = list(params)
+        for position, value in zip(positions, _flat(args), strict=True):
+            values[position] = value
+        db = connections[alias]
+        with db.cursor() as cursor:
+            cursor.execute(sql, values)
+            found = cursor.fetchall()
+        if not converters:
+            return [tuple(row) for row in found]
+        result = []
+        for row in found:
+            items = list(row)
+            for index, column, functions in converters:
+                for function in functions:
+                    items[index] = function(items[index], column, db)
+            result.append(tuple(items))
+        return result
+
+    def _compile(self, alias: str, shape: tuple[Shape, ...]) -> Compiled:
+        builds = []
+        for variant in (1, 2):
+            # Placeholders stay inside a 32-bit column's range, or the ORM would drop the comparison.
+            markers = [
+                f"tessera:{index}:{variant}"
+                if size == "str"
+                else 1_999_000_000 + index * 4 + variant
+                if size is None
+                else [1_000_000_000 + (index * 100_000 + item) * 4 + variant for item in range(int(size))]
+                for index, size in enumerate(shape)
+            ]
+            compiler = self.build(*markers).using(alias).query.get_compiler(using=alias)
+            sql, params = compiler.as_sql()
+            builds.append((sql, list(params), list(_flat(markers)), compiler))
+        (sql, params, markers, compiler), (other_sql, other_params, _, _) = builds
+        positions = [params.index(marker) if marker in params else -1 for marker in markers]
+        differing = [i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b]
+        if sql != other_sql or sorted(positions) != differing:
+            raise ValueError(f"{self.build!r}: each argument must be a value the query compares with, once")
+        columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        converters = [
+            (index, column, convs) for index, (convs, column) in compiler.get_converters(columns).items()
+        ]
+        return sql, params, positions, converters
+
+
+def _flat(args: Sequence[Any]) -> list[Any]:
+    return [item for arg in args for item in ([arg] if isinstance(arg, int | str) else arg)]

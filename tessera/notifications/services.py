@@ -310,7 +310,8 @@ def muted_categories(user: User) -> set[str]:
         except EmailPreferences.DoesNotExist:
             prefs = None
     else:
-        prefs = EmailPreferences.objects.filter(user=user).values_list("muted", flat=True).first()
+        found = rows.fetch(EmailPreferences, "user_id = %s", [user.pk])
+        prefs = found.muted if found else None
     return set(prefs or []) - LOCKED_CATEGORIES
 
 

@@ -31,6 +31,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Membership, User
+from tessera.core import rows
 from tessera.notifications.models import NotificationKind
 from tessera.notifications.services import notify
 from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
@@ -208,7 +209,7 @@ def _notify_agent(event: TimelineEvent, user: User, kind: str, title: str, body:
 def _on_assigned(event: TimelineEvent) -> list[object]:
     if not isinstance(event.new, int) or event.new == event.actor_id:
         return []
-    agent = User.objects.filter(pk=event.new, is_active=True).select_related("email_preferences").first()
+    agent = rows.fetch(User, "id = %s AND is_active = %s", [event.new, True])
     if agent is None or not agent.is_agent:
         return []
     ticket = event.ticket

@@ -24,6 +24,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
+from tessera.core import rows
 from tessera.core.errors import PermissionDenied, ValidationFailed
 from tessera.core.refcache import ReferenceTable
 from tessera.core.text import clean_text
@@ -678,7 +679,7 @@ def start_clocks(*, ticket: Ticket, at: datetime) -> TicketSla:
         started_at=ticket.created_at or at,
     )
     _recompute(state, at)
-    state.save()
+    rows.insert(state)
     return state
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
@@ -15,6 +16,7 @@ from pydantic import BaseModel, Field
 from tessera.accounts.models import User
 from tessera.accounts.queries import department_by_id, get_contact_for, get_department_for
 from tessera.api.schemas import StrictSchema, request_actor
+from tessera.core import rows
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.core.pagination import paginate
 from tessera.tickets import queries, services
@@ -199,12 +201,33 @@ def _person(user: User | None) -> dict[str, Any] | None:
     return {"id": user.pk, "email": user.email, "name": user.display_name}
 
 
+_people_by_id = rows.Query(
+    User, lambda ids: User.objects.filter(pk__in=ids).values_list("id", "email", "full_name")
+)
+
+
 def _people(ids: set[int | None]) -> dict[int, dict[str, Any]]:
     """The people a response mentions, in one query (joins per role cost more to plan than to run)."""
-    rows = User.objects.filter(pk__in={i for i in ids if i is not None}).values_list(
-        "id", "email", "full_name"
-    )
-    return {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in rows}
+    found = _people_by_id(sorted(i for i in ids if i is not None))
+    return {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
+
+
+_tags_of = rows.Query(
+    Ticket.tags.through,
+    lambda ids: (
+        Ticket.tags.through.objects.filter(ticket_id__in=ids)
+        .order_by("tag__name")
+        .values_list("ticket_id", "tag__name")
+    ),
+)
+_cc_of = rows.Query(
+    Ticket.cc.through,
+    lambda ids: (
+        Ticket.cc.through.objects.filter(ticket_id__in=ids)
+        .order_by("user_id")
+        .values_list("ticket_id", "user_id")
+    ),
+)
 
 
 def tickets_out(
@@ -222,19 +245,11 @@ def tickets_out(
         people = _people({pk for t in tickets for pk in (t.requester_id, t.submitted_by_id, t.assignee_id)})
     if tags is None:
         tags = {}
-        for ticket_id, name in (
-            Ticket.tags.through.objects.filter(ticket_id__in=ids)
-            .order_by("tag__name")
-            .values_list("ticket_id", "tag__name")
-        ):
+        for ticket_id, name in _tags_of(ids):
             tags.setdefault(ticket_id, []).append(name)
     if cc is None:
         cc = {}
-        for ticket_id, user_id in (
-            Ticket.cc.through.objects.filter(ticket_id__in=ids)
-            .order_by("user_id")
-            .values_list("ticket_id", "user_id")
-        ):
+        for ticket_id, user_id in _cc_of(ids):
             cc.setdefault(ticket_id, []).append(user_id)
     result = []
     for ticket in tickets:
@@ -281,31 +296,15 @@ def ticket_detail_out(
 ) -> dict[str, Any]:
     """A ticket with its conversation, timeline and files. `new`: just created here, so it has no
     messages or files yet and those queries are skipped; `tags`/`cc` when the caller knows them."""
-    messages = Message.objects.filter(ticket_id=ticket.pk)
-    events = TimelineEvent.objects.filter(ticket_id=ticket.pk)
-    attachments = Attachment.objects.filter(ticket_id=ticket.pk)
-    if not user.is_agent:
-        messages = messages.filter(kind=Message.Kind.REPLY)
-        events = events.filter(is_public=True)
-        attachments = attachments.exclude(message__kind=Message.Kind.NOTE)
-    message_rows = (
-        []
-        if new
-        else list(
-            messages.order_by("created_at", "id").values(
-                "id", "kind", "channel", "author_id", "body", "created_at"
-            )
-        )
-    )
-    event_fields = ("id", "kind", "channel", "actor_id", "old", "new", "reason", "message_id", "created_at")
+    message_rows = [] if new else _MESSAGES.read(user, ticket.pk)
     if new and ticket.known_events is not None:
         event_rows = [
-            {name: getattr(e, name) for name in event_fields}
+            {name: getattr(e, name) for name in _EVENTS.fields}
             for e in ticket.known_events
             if user.is_agent or e.is_public
         ]
     else:
-        event_rows = list(events.order_by("created_at", "id").values(*event_fields))
+        event_rows = _EVENTS.read(user, ticket.pk)
     mentioned: set[int | None] = {ticket.requester_id, ticket.submitted_by_id, ticket.assignee_id}
     people = _people(mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows})
     data = ticket_out(
@@ -339,16 +338,50 @@ def ticket_detail_out(
         }
         for e in event_rows
     ]
-    data["attachments"] = (
-        []
-        if new
-        else list(
-            attachments.order_by("id").values(
-                "id", "filename", "content_type", "size", "message_id", "created_at"
-            )
-        )
-    )
+    data["attachments"] = [] if new else _ATTACHMENTS.read(user, ticket.pk)
     return data
+
+
+class _TicketRows:
+    """A ticket's rows of one kind as the detail shows them: all of them to agents, those matching
+    `for_customers` to the customer side; each read prepared once (rows.Query)."""
+
+    def __init__(self, model: type[Any], fields: tuple[str, ...], order: tuple[str, ...], for_customers: Q):
+        self.fields = fields
+
+        def build(visible: Q) -> rows.Query:
+            return rows.Query(
+                model,
+                lambda ticket_id: (
+                    model.objects.filter(visible, ticket_id=ticket_id).order_by(*order).values_list(*fields)
+                ),
+            )
+
+        self.for_agents, self.for_customers = build(Q()), build(for_customers)
+
+    def read(self, user: User, ticket_id: int) -> list[dict[str, Any]]:
+        query = self.for_agents if user.is_agent else self.for_customers
+        return [dict(zip(self.fields, row, strict=True)) for row in query(ticket_id)]
+
+
+_MESSAGES = _TicketRows(
+    Message,
+    ("id", "kind", "channel", "author_id", "body", "created_at"),
+    ("created_at", "id"),
+    Q(kind=Message.Kind.REPLY),
+)
+_EVENTS = _TicketRows(
+    TimelineEvent,
+    ("id", "kind", "channel", "actor_id", "old", "new", "reason", "message_id", "created_at"),
+    ("created_at", "id"),
+    Q(is_public=True),
+)
+_ATTACHMENTS = _TicketRows(
+    Attachment,
+    ("id", "filename", "content_type", "size", "message_id", "created_at"),
+    ("id",),
+    ~Q(message__kind=Message.Kind.NOTE),
+)
 
 
 def _priority(slug: str | None) -> Priority | None:

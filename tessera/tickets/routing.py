@@ -8,10 +8,23 @@ from django.db import connection
 from django.db.models import Count
 
 from tessera.accounts.models import Department, Membership, User
-from tessera.core import clock
+from tessera.core import clock, rows
 from tessera.tickets.models import OPEN_STATUSES, AgentLoad, Ticket
 
 _EPOCH = datetime.fromtimestamp(0).astimezone()
+
+
+_candidates = rows.Query(
+    Membership,
+    lambda department_id: Membership.objects.filter(
+        department_id=department_id, agent__is_active=True, agent__role__in=[User.Role.AGENT, User.Role.ADMIN]
+    ).values_list(
+        "agent_id",
+        "agent__languages_spoken",
+        "agent__load__open_tickets",
+        "agent__load__last_assigned_at",
+    ),
+)
 
 
 def pick_agent(department: Department, language: str) -> int | None:
@@ -19,16 +32,7 @@ def pick_agent(department: Department, language: str) -> int | None:
     tickets; ties go round-robin to whoever was assigned longest ago. One indexed read; locks nothing: a
     slightly stale count only makes the balance approximate, never wrong. The caller records the
     assignment with `assigned`."""
-    members = list(
-        Membership.objects.filter(
-            department=department, agent__is_active=True, agent__role__in=[User.Role.AGENT, User.Role.ADMIN]
-        ).values_list(
-            "agent_id",
-            "agent__languages_spoken",
-            "agent__load__open_tickets",
-            "agent__load__last_assigned_at",
-        )
-    )
+    members = _candidates(department.pk)
     if not members:
         return None
     speakers = [m for m in members if language in (m[1] or [])]

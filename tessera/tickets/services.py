@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
-from tessera.core import clock
+from tessera.core import clock, rows
 from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
 from tessera.tickets import permissions
@@ -180,7 +180,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     now = clock.now()
     with transaction.atomic():
         assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             subject=subject,
             description=description,
             requester=requester,
@@ -196,6 +196,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             updated_at=now,
             **details,
         )
+        rows.insert(ticket)
         if tags:
             ticket.tags.set(_tags(tags))
         if data.cc:
@@ -692,11 +693,11 @@ def _bump(
         changes["closed_at"] = now
     elif status == Status.OPEN and ticket.status in (Status.RESOLVED, Status.CLOSED):
         changes["resolved_at"] = None
-    rows = Ticket.objects.filter(pk=ticket.pk)
+    row = Ticket.objects.filter(pk=ticket.pk)
     read_version = expected_version if expected_version is not None else ticket.version
     if conditional:
-        rows = rows.filter(version=read_version)
-    if not rows.update(version=F("version") + 1, updated_at=now, **changes):
+        row = row.filter(version=read_version)
+    if not row.update(version=F("version") + 1, updated_at=now, **changes):
         raise Conflict(
             _("Someone else changed this ticket in the meantime. Reload it and try again."), field="version"
         )

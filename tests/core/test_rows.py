@@ -1,0 +1,113 @@
+"""core.rows: prepared writes and reads give what the ORM gives, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Q
+from django_tasks_db import DatabaseBackend as LibraryBackend
+from django_tasks_db.models import DBTaskResult
+
+from tessera.accounts.models import Membership, User
+from tessera.core import clock, rows
+from tessera.core.tasks import prune_finished_tasks
+from tessera.sla.models import TicketSla
+from tessera.tickets.models import Ticket, TimelineEvent
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance: Any) -> dict[str, Any]:
+    return {field.attname: getattr(instance, field.attname) for field in type(instance)._meta.concrete_fields}
+
+
+def test_a_plain_insert_writes_what_the_orm_reads_back() -> None:
+    customer = factories.customer()
+    ticket = factories.ticket(customer, subject="Zażółć gęślą jaźń", details={"error_message": "E 42"})
+    assert ticket.pk is not None and not ticket._state.adding
+    stored = Ticket.objects.get(pk=ticket.pk)
+    assert _fields(stored) == _fields(ticket)
+    event = TimelineEvent.objects.get(ticket=ticket, kind=TimelineEvent.Kind.CREATED)
+    assert event.new == {
+        "status": "new",
+        "priority": "medium",
+        "department": "technical",
+        "requester": customer.pk,
+        "submitted_by": customer.pk,
+    }
+    sla = TicketSla.objects.get(ticket=ticket)
+    assert sla.targets and sla.started_at == ticket.created_at
+    # Two inserts get two rows (no unique key named: no ON CONFLICT).
+    copy = TimelineEvent(
+        ticket=ticket, channel="api", kind="created", new={"a": [1, "ü"]}, created_at=clock.now()
+    )
+    assert rows.insert(copy) and copy.pk != event.pk
+    assert TimelineEvent.objects.get(pk=copy.pk).new == {"a": [1, "ü"]}
+
+
+def test_a_task_row_is_the_one_the_library_writes() -> None:
+    library, ours = LibraryBackend("default", {}), prune_finished_tasks.get_backend()
+    assert type(ours) is not LibraryBackend  # the project's backend is configured
+    later = clock.now() + timedelta(hours=1)
+    for run_after in (None, later):
+        chosen = prune_finished_tasks.using(run_after=run_after)
+        expected = library.enqueue(chosen, [], {}).db_result
+        written = ours.enqueue(chosen, [], {}).db_result
+        stored = DBTaskResult.objects.get(pk=written.pk)
+        skip = {"id", "enqueued_at"}
+        assert {k: v for k, v in _fields(stored).items() if k not in skip} == {
+            k: v for k, v in _fields(DBTaskResult.objects.get(pk=expected.pk)).items() if k not in skip
+        }
+        assert stored.task_result.task.run_after == run_after
+        assert stored.enqueued_at is not None and _fields(stored) == _fields(written)
+
+
+def test_a_prepared_read_returns_what_the_queryset_returns() -> None:
+    first = factories.agent("technical", languages=["it", "en"])
+    second = factories.agent("technical")
+    factories.agent("billing")
+    members = rows.Query(
+        Membership,
+        lambda department_id, role: (
+            Membership.objects.filter(department_id=department_id, agent__role=role)
+            .order_by("agent_id")
+            .values_list("agent_id", "agent__languages_spoken", "agent__date_joined")
+        ),
+    )
+    technical = factories.department("technical")
+    orm = list(
+        Membership.objects.filter(department=technical, agent__role="agent")
+        .order_by("agent_id")
+        .values_list("agent_id", "agent__languages_spoken", "agent__date_joined")
+    )
+    assert members(technical.pk, "agent") == orm
+    assert [row[0] for row in orm] == [first.pk, second.pk] and orm[0][1] == ["it", "en"]
+    assert orm[0][2].tzinfo is not None  # converters ran (SQLite stores text)
+    assert members(technical.pk, "customer") == []  # the same SQL, other values
+
+
+def test_a_prepared_read_takes_lists_of_any_length() -> None:
+    people = [factories.customer(f"p{i}") for i in range(3)]
+    by_id = rows.Query(
+        User, lambda ids: User.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "email")
+    )
+    for chosen in (people[:1], people, people[1:]):
+        assert by_id([p.pk for p in chosen]) == [(p.pk, p.email) for p in chosen]
+    assert by_id([]) == []
+    assert len(by_id.compiled) == 3  # one SQL per list length, reused
+
+
+def test_a_query_whose_arguments_cannot_be_placed_is_refused() -> None:
+    # An argument inside a LIKE pattern is not a plain value: the placeholder cannot be found.
+    like = rows.Query(User, lambda name: User.objects.filter(email__icontains=name).values_list("pk"))
+    with pytest.raises(ValueError, match="compares with"):
+        like("x")
+    # An argument used twice cannot be placed once.
+    twice = rows.Query(
+        User, lambda pk: User.objects.filter(Q(pk=pk) | Q(organisation_id=pk)).values_list("pk")
+    )
+    with pytest.raises(ValueError, match="compares with"):
+        twice(1)
