@@ -96,8 +96,8 @@ def _database() -> dict[str, Any]:
         database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         database["ATOMIC_REQUESTS"] = False
         # Parameters bound by the server, and a statement run 5 times on a connection prepared there: the
-        # hot statements skip PostgreSQL's parse and plan (measured: −22 % of the database's CPU per new
-        # ticket, −11 % of ours). Behind PgBouncer in transaction mode this needs max_prepared_statements.
+        # hot statements skip PostgreSQL's parse and plan (measured: -22 % of the database's CPU per new
+        # ticket, -11 % of ours). Behind PgBouncer in transaction mode this needs max_prepared_statements.
         database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         return dict(database)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
