@@ -98,7 +98,8 @@ def _database() -> dict[str, Any]:
         # Parameters bound by the server, and a statement run 5 times on a connection prepared there: the
         # hot statements skip PostgreSQL's parse and plan (measured: -22 % of the database's CPU per new
         # ticket, -11 % of ours). Behind PgBouncer in transaction mode this needs max_prepared_statements.
-        database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+        if database["ENGINE"] == "django.db.backends.postgresql":
+            database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         return dict(database)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # SQLite under concurrent writers (web workers + task worker) needs WAL, IMMEDIATE
