@@ -62,11 +62,16 @@ def fetch[M: Model](model: type[M], where: str, params: Sequence[Any], *, lock: 
         found = cursor.fetchone()
     if found is None:
         return None
-    values = list(found)
+    return model.from_db(db.alias, names, _converted(found, converters, db))
+
+
+def _converted(row: Sequence[Any], converters: list[tuple[int, Any, list[Converter]]], db: Any) -> list[Any]:
+    """The row's values as Python values: each column through its converters (as a queryset does)."""
+    values = list(row)
     for index, column, functions in converters:
         for function in functions:
             values[index] = function(values[index], column, db)
-    return model.from_db(db.alias, names, values)
+    return values
 
 
 @functools.cache
@@ -189,14 +194,7 @@ class Query:
             found = cursor.fetchall()
         if not converters:
             return [tuple(row) for row in found]
-        result = []
-        for row in found:
-            items = list(row)
-            for index, column, functions in converters:
-                for function in functions:
-                    items[index] = function(items[index], column, db)
-            result.append(tuple(items))
-        return result
+        return [tuple(_converted(row, converters, db)) for row in found]
 
     def _compile(self, alias: str, shape: tuple[Shape, ...]) -> Compiled:
         builds = []

@@ -230,6 +230,14 @@ _cc_of = rows.Query(
 )
 
 
+def _by_ticket(query: rows.Query, ids: list[int]) -> dict[int, list[Any]]:
+    """A (ticket id, value) read grouped by ticket, in the read's order."""
+    grouped: dict[int, list[Any]] = {}
+    for ticket_id, value in query(ids):
+        grouped.setdefault(ticket_id, []).append(value)
+    return grouped
+
+
 def tickets_out(
     tickets: list[Ticket],
     *,
@@ -244,13 +252,9 @@ def tickets_out(
     if people is None:
         people = _people({pk for t in tickets for pk in (t.requester_id, t.submitted_by_id, t.assignee_id)})
     if tags is None:
-        tags = {}
-        for ticket_id, name in _tags_of(ids):
-            tags.setdefault(ticket_id, []).append(name)
+        tags = _by_ticket(_tags_of, ids)
     if cc is None:
-        cc = {}
-        for ticket_id, user_id in _cc_of(ids):
-            cc.setdefault(ticket_id, []).append(user_id)
+        cc = _by_ticket(_cc_of, ids)
     result = []
     for ticket in tickets:
         department = department_by_id(ticket.department_id)
