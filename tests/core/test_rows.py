@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.db.models import Q
 from django_tasks_db import DatabaseBackend as LibraryBackend
 from django_tasks_db.models import DBTaskResult
@@ -46,6 +48,25 @@ def test_a_plain_insert_writes_what_the_orm_reads_back() -> None:
     )
     assert rows.insert(copy) and copy.pk != event.pk
     assert TimelineEvent.objects.get(pk=copy.pk).new == {"a": [1, "ü"]}
+
+
+SAMPLES: dict[type, list[Any]] = {str: ["", "x", "Zażółć"], bool: [True, False], type(None): [None]}
+
+
+def test_values_stored_unchanged_are_what_the_fields_would_store() -> None:
+    """insert() skips Django's preparation of these values: it must be the identity for every field of
+    the project whose class is listed, on this database."""
+    checked = 0
+    for model in apps.get_models():
+        instance = model()
+        for field in model._meta.concrete_fields:
+            for kind in rows._unchanged(field):
+                for sample in SAMPLES[kind]:
+                    setattr(instance, field.attname, sample)
+                    prepared = field.get_db_prep_save(field.pre_save(instance, True), connection)
+                    assert prepared == sample and type(prepared) is kind, (model, field.name, sample)
+                    checked += 1
+    assert checked > 500
 
 
 def test_a_task_row_is_the_one_the_library_writes() -> None:
