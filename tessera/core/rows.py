@@ -213,18 +213,24 @@ def execute(model: type[Model], sql: str, params: Sequence[Any]) -> tuple[int, A
         return cursor.rowcount, found[0] if found else None
 
 
-type Argument = int | str | Sequence[int]
-type Shape = int | str | None
-type Compiled = tuple[str, list[Any], list[int], list[tuple[int, Any, list[Converter]]]]
+type Argument = int | str | Sequence[int] | Sequence[str]
+type Shape = str | tuple[str, int]
+type Compiled = tuple[str, list[Any], list[list[int]], list[tuple[int, Any, list[Converter]]]]
+
+
+def _shape(arg: Argument) -> Shape:
+    if isinstance(arg, int | str):
+        return "str" if isinstance(arg, str) else "int"
+    return ("str" if any(isinstance(item, str) for item in arg) else "int", len(arg))
 
 
 class Query:
     """A read the ORM builds once per database and shape, then runs with new values: `build(*args)`
     returns a `values_list()` queryset of `model`; each argument is an int or a str the query compares
-    with, used once and as is (not inside a LIKE pattern), or a sequence of distinct ints for an `__in`
-    (an empty one matches nothing). The SQL is compiled twice from different placeholders, which shows
-    where each value goes (or refuses the query); rows pass through the queryset's own converters.
-    Saves the ORM's query building on hot reads (≈ 3,000 Python calls for a small join)."""
+    with (once or several times, as is, not inside a LIKE pattern), or a sequence of distinct ints or strs
+    for an `__in` (an empty one matches nothing). The SQL is compiled twice from different placeholders,
+    which shows where each value goes (or refuses the query); rows pass through the queryset's own
+    converters. Saves the ORM's query building on hot reads (≈ 3,000 Python calls for a small join)."""
 
     def __init__(self, model: type[Model], build: Callable[..., QuerySet[Any, Any]]) -> None:
         self.model = model
@@ -232,11 +238,9 @@ class Query:
         self.compiled: dict[tuple[str, tuple[Shape, ...]], Compiled] = {}
 
     def __call__(self, *args: Argument) -> list[tuple[Any, ...]]:
-        # An int, a str, or a sequence of that many ints: each shape has its own SQL.
-        shape = tuple(
-            "str" if isinstance(arg, str) else None if isinstance(arg, int) else len(arg) for arg in args
-        )
-        if 0 in shape:
+        # An int, a str, or a sequence of that many ints or strs: each shape has its own SQL.
+        shape = tuple(_shape(arg) for arg in args)
+        if any(isinstance(kind, tuple) and kind[1] == 0 for kind in shape):
             return []
         alias = router.db_for_read(self.model)
         compiled = self.compiled.get((alias, shape))
@@ -244,8 +248,9 @@ class Query:
             compiled = self.compiled[(alias, shape)] = self._compile(alias, shape)
         sql, params, positions, converters = compiled
         values = list(params)
-        for position, value in zip(positions, _flat(args), strict=True):
-            values[position] = value
+        for places, value in zip(positions, _flat(args), strict=True):
+            for place in places:
+                values[place] = value
         db = connections[alias]
         with db.cursor() as cursor:
             cursor.execute(sql, values)
@@ -257,28 +262,32 @@ class Query:
     def _compile(self, alias: str, shape: tuple[Shape, ...]) -> Compiled:
         builds = []
         for variant in (1, 2):
-            # Placeholders stay inside a 32-bit column's range, or the ORM would drop the comparison.
-            markers = [
-                f"tessera:{index}:{variant}"
-                if size == "str"
-                else 1_999_000_000 + index * 4 + variant
-                if size is None
-                else [1_000_000_000 + (index * 100_000 + item) * 4 + variant for item in range(int(size))]
-                for index, size in enumerate(shape)
-            ]
+            markers = [_markers(index, kind, variant) for index, kind in enumerate(shape)]
             compiler = self.build(*markers).using(alias).query.get_compiler(using=alias)
             sql, params = compiler.as_sql()
             builds.append((sql, list(params), list(_flat(markers)), compiler))
         (sql, params, markers, compiler), (other_sql, other_params, _, _) = builds
-        positions = [params.index(marker) if marker in params else -1 for marker in markers]
+        positions = [[place for place, param in enumerate(params) if param == marker] for marker in markers]
         differing = [i for i, (a, b) in enumerate(zip(params, other_params, strict=True)) if a != b]
-        if sql != other_sql or sorted(positions) != differing:
-            raise ValueError(f"{self.build!r}: each argument must be a value the query compares with, once")
+        placed = sorted(place for places in positions for place in places)
+        if sql != other_sql or not all(positions) or placed != differing:
+            raise ValueError(f"{self.build!r}: each argument must be a value the query compares with")
         columns = [column for column, _, _ in compiler.select[: compiler.col_count]]
         converters = [
             (index, column, convs) for index, (convs, column) in compiler.get_converters(columns).items()
         ]
         return sql, params, positions, converters
+
+
+def _markers(index: int, kind: Shape, variant: int) -> Argument:
+    """Placeholder values of argument `index`, different in each variant. Ints stay inside a 32-bit
+    column's range, or the ORM would drop the comparison."""
+    if isinstance(kind, str):
+        return f"tessera:{index}:{variant}" if kind == "str" else 1_999_000_000 + index * 4 + variant
+    item_kind, size = kind
+    if item_kind == "str":
+        return [f"tessera:{index}:{item}:{variant}" for item in range(size)]
+    return [1_000_000_000 + (index * 100_000 + item) * 4 + variant for item in range(size)]
 
 
 def _flat(args: Sequence[Any]) -> list[Any]:

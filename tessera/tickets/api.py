@@ -18,7 +18,6 @@ from tessera.accounts.queries import department_by_id, get_contact_for, get_depa
 from tessera.api.schemas import StrictSchema, request_actor
 from tessera.core import rows
 from tessera.core.errors import NotFound, ValidationFailed
-from tessera.core.pagination import paginate
 from tessera.tickets import queries, services
 from tessera.tickets.models import Attachment, Channel, Message, Priority, Status, Ticket, TimelineEvent
 from tessera.tickets.reference import priority_by_id, priority_by_slug
@@ -436,31 +435,33 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
     user = request_actor(request)
-    tickets = queries.visible_tickets(user)
+    conditions: dict[str, rows.Argument] = {}
+    fixed: tuple[tuple[str, bool], ...] = ()
     if filters.department:
-        tickets = tickets.filter(department=get_department_for(user, filters.department))
+        conditions["department_id"] = get_department_for(user, filters.department).pk
     if filters.status:
         for status in filters.status:
             services.clean_choice(status, Status, "status")
-        tickets = tickets.filter(status__in=filters.status)
+        conditions["status__in"] = sorted(set(filters.status))
     if filters.assignee == "me":
-        tickets = tickets.filter(assignee=user)
+        conditions["assignee_id"] = user.pk
     elif filters.assignee == "none":
-        tickets = tickets.filter(assignee__isnull=True)
+        fixed = (("assignee__isnull", True),)
     elif filters.assignee:
         if not filters.assignee.isdigit():
             raise ValidationFailed(_("Use an agent id, “me” or “none”."), field="assignee")
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
-    if filters.priority:
-        tickets = tickets.filter(priority=_priority(filters.priority))
+        conditions["assignee_id"] = int(filters.assignee)
+    priority = _priority(filters.priority)
+    if priority is not None:
+        conditions["priority_id"] = priority.pk
     if filters.requester:
-        tickets = tickets.filter(requester_id=filters.requester)
+        conditions["requester_id"] = filters.requester
     if filters.tag:
-        tickets = tickets.filter(tags__name=filters.tag)
+        conditions["tags__name"] = filters.tag
     if filters.channel:
-        tickets = tickets.filter(channel=services.clean_choice(filters.channel, Channel, "channel"))
-    page = paginate(tickets, ordering=("-id",), cursor=filters.cursor, limit=filters.limit)
-    return {"items": tickets_out(list(page.items)), "next_cursor": page.next_cursor}
+        conditions["channel"] = services.clean_choice(filters.channel, Channel, "channel")
+    page = queries.ticket_page(user, conditions, fixed=fixed, cursor=filters.cursor, limit=filters.limit)
+    return {"items": tickets_out(page.items), "next_cursor": page.next_cursor}
 
 
 @router.get(

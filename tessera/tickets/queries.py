@@ -2,26 +2,103 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+import functools
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.db import router
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from tessera.accounts.models import Membership, User
+from tessera.accounts.models import User
 from tessera.accounts.queries import department_by_id
-from tessera.core.errors import NotFound
+from tessera.core import rows
+from tessera.core.errors import NotFound, ValidationFailed
+from tessera.core.pagination import Page, decode_cursor, encode_cursor
 from tessera.tickets.models import Ticket
-from tessera.tickets.permissions import customer_visibility
+from tessera.tickets.permissions import agent_visibility, customer_visibility
 from tessera.tickets.reference import priority_by_id
+
+# Who sees which tickets, by kind of user: rule(*values) is the condition (None: every ticket).
+_RULES: dict[str, Callable[..., Q] | None] = {
+    "admin": None,
+    "agent": agent_visibility,
+    "customer": customer_visibility,
+    "manager": customer_visibility,  # with the organisation's tickets
+}
+
+
+def _visibility(user: User) -> tuple[str, tuple[int, ...]]:
+    """The user's kind (a key of _RULES) and the values its rule takes."""
+    if user.is_admin:
+        return "admin", ()
+    if user.is_agent:
+        return "agent", (user.pk,)
+    if user.is_org_manager and user.organisation_id:
+        return "manager", (user.pk, user.organisation_id)
+    return "customer", (user.pk,)
+
+
+def _visible(kind: str, values: tuple[Any, ...]) -> QuerySet[Ticket]:
+    rule = _RULES[kind]
+    return Ticket.objects.all() if rule is None else Ticket.objects.filter(rule(*values))
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.all()
-    if user.is_admin:
-        return tickets
-    if user.is_agent:
-        # EXISTS instead of a join keeps one row per ticket and lets the planner use the queue index.
-        member = Membership.objects.filter(agent=user, department_id=OuterRef("department_id"))
-        return tickets.filter(Exists(member) | Q(assignee=user))
-    return tickets.filter(customer_visibility(user))
+    return _visible(*_visibility(user))
+
+
+TICKET_COLUMNS = tuple(field.attname for field in Ticket._meta.concrete_fields)
+BIGINT = range(-(2**63), 2**63)
+
+
+def ticket_page(
+    user: User,
+    conditions: dict[str, rows.Argument],
+    *,
+    fixed: tuple[tuple[str, Hashable], ...] = (),
+    cursor: str | None,
+    limit: int,
+) -> Page[Ticket]:
+    """A page of the tickets `user` sees, newest first, that match `conditions` (lookup → value, such as
+    status__in → ["open"]) and `fixed` (lookups whose value is part of the SQL, such as
+    assignee__isnull → True), after the ticket the cursor names. The SQL is prepared once per kind of
+    user, set of lookups and limit (rows.Query): building it through the ORM was a third of a queue page."""
+    kind, values = _visibility(user)
+    after: tuple[int, ...] = ()
+    if cursor:
+        (last_id,) = decode_cursor(cursor, 1)
+        if type(last_id) is not int or last_id not in BIGINT:
+            raise ValidationFailed(_("The cursor is not valid."), field="cursor")
+        after = (last_id,)
+    if any(isinstance(value, int) and value not in BIGINT for value in conditions.values()):
+        return Page(items=[], next_cursor=None)  # no row has such an id (as the ORM answers)
+    query = _page_query(kind, tuple(conditions), fixed, bool(after), limit + 1)
+    alias = router.db_for_read(Ticket)
+    found = [
+        Ticket.from_db(alias, TICKET_COLUMNS, row) for row in query(*values, *conditions.values(), *after)
+    ]
+    if len(found) <= limit:
+        return Page(items=found, next_cursor=None)
+    found = found[:limit]
+    return Page(items=found, next_cursor=encode_cursor([found[-1].pk]))
+
+
+@functools.lru_cache(maxsize=256)
+def _page_query(
+    kind: str, lookups: tuple[str, ...], fixed: tuple[tuple[str, Hashable], ...], after: bool, size: int
+) -> rows.Query:
+    arity = {"admin": 0, "manager": 2}.get(kind, 1)
+
+    def build(*args: Any) -> QuerySet[Any, Any]:
+        chosen = args[arity : arity + len(lookups)]
+        tickets = _visible(kind, args[:arity]).filter(**dict(zip(lookups, chosen, strict=True)))
+        tickets = tickets.filter(**dict(fixed))
+        if after:
+            tickets = tickets.filter(id__lt=args[-1])
+        return tickets.order_by("-id").values_list(*TICKET_COLUMNS)[:size]
+
+    return rows.Query(Ticket, build)
 
 
 def get_ticket_for(user: User, ticket_id: int, *, related: bool = True) -> Ticket:

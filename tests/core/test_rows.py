@@ -119,6 +119,13 @@ def test_a_prepared_read_takes_lists_of_any_length() -> None:
         assert by_id([p.pk for p in chosen]) == [(p.pk, p.email) for p in chosen]
     assert by_id([]) == []
     assert len(by_id.compiled) == 3  # one SQL per list length, reused
+    by_email = rows.Query(
+        User, lambda emails: User.objects.filter(email__in=emails).order_by("pk").values_list("pk")
+    )
+    assert by_email([people[2].email, people[0].email, "nobody@example.com"]) == [
+        (people[0].pk,),
+        (people[2].pk,),
+    ]
 
 
 def test_a_query_whose_arguments_cannot_be_placed_is_refused() -> None:
@@ -126,9 +133,22 @@ def test_a_query_whose_arguments_cannot_be_placed_is_refused() -> None:
     like = rows.Query(User, lambda name: User.objects.filter(email__icontains=name).values_list("pk"))
     with pytest.raises(ValueError, match="compares with"):
         like("x")
-    # An argument used twice cannot be placed once.
-    twice = rows.Query(
-        User, lambda pk: User.objects.filter(Q(pk=pk) | Q(organisation_id=pk)).values_list("pk")
-    )
+    # Nor one a query turns into another value.
+    shifted = rows.Query(User, lambda pk: User.objects.filter(pk=pk + 1).values_list("pk"))
     with pytest.raises(ValueError, match="compares with"):
-        twice(1)
+        shifted(1)
+
+
+def test_a_value_may_be_compared_several_times() -> None:
+    organisation = factories.organisation("Acme")
+    member = factories.customer("m", org=organisation)
+    other = factories.customer("o")
+    either = rows.Query(
+        User,
+        lambda pk: User.objects.filter(Q(pk=pk) | Q(organisation_id=pk)).order_by("pk").values_list("pk"),
+    )
+    assert either(other.pk) == [(other.pk,)]
+    assert either(organisation.pk) == sorted(
+        User.objects.filter(Q(pk=organisation.pk) | Q(organisation=organisation)).values_list("pk")
+    )
+    assert (member.pk,) in either(organisation.pk)
