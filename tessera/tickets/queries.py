@@ -74,10 +74,7 @@ def ticket_page(
     if any(isinstance(value, int) and value not in BIGINT for value in conditions.values()):
         return Page(items=[], next_cursor=None)  # no row has such an id (as the ORM answers)
     query = _page_query(kind, tuple(conditions), fixed, bool(after), limit + 1)
-    alias = router.db_for_read(Ticket)
-    found = [
-        Ticket.from_db(alias, TICKET_COLUMNS, row) for row in query(*values, *conditions.values(), *after)
-    ]
+    found = _tickets(query(*values, *conditions.values(), *after))
     if len(found) <= limit:
         return Page(items=found, next_cursor=None)
     found = found[:limit]
@@ -101,13 +98,23 @@ def _page_query(
     return rows.Query(Ticket, build)
 
 
+def _tickets(found: list[tuple[Any, ...]]) -> list[Ticket]:
+    alias = router.db_for_read(Ticket)
+    return [Ticket.from_db(alias, TICKET_COLUMNS, row) for row in found]
+
+
 def get_ticket_for(user: User, ticket_id: int, *, related: bool = True) -> Ticket:
     """The ticket if `user` may see it, else NotFound. With `related`, its people come in the same query
-    (the services use them); department and priority always come from the per-process copy."""
-    tickets = visible_tickets(user).filter(pk=ticket_id)
+    (the services use them); without, the read is prepared (as a page of one). Department and priority
+    always come from the per-process copy."""
+    ticket: Ticket | None = None
     if related:
-        tickets = tickets.select_related("requester", "submitted_by", "assignee")
-    ticket = tickets.first()
+        tickets = visible_tickets(user).filter(pk=ticket_id)
+        ticket = tickets.select_related("requester", "submitted_by", "assignee").first()
+    elif ticket_id in BIGINT:
+        kind, values = _visibility(user)
+        found = _tickets(_page_query(kind, ("id",), (), False, 1)(*values, ticket_id))
+        ticket = found[0] if found else None
     if ticket is None:
         raise NotFound(_("Ticket not found."))
     ticket.department = department_by_id(ticket.department_id)

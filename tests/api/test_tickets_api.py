@@ -472,7 +472,7 @@ def test_a_ticket_names_one_of_the_requesters_services(api_as: Any) -> None:
     assert data["details"]["affected_service"] == "Dedicated server DS-12"  # as the client area names it
 
 
-def test_every_list_filter_gives_what_the_orm_gives_for_every_kind_of_user(api_as: Any) -> None:
+def test_list_and_detail_find_what_the_orm_finds_for_every_kind_of_user(api_as: Any) -> None:
     """The list reads through SQL prepared per kind of user and set of filters (tickets.queries.ticket_page);
     each combination must find what a queryset of the same conditions finds, page after page."""
     from tessera.tickets import services
@@ -527,10 +527,15 @@ def test_every_list_filter_gives_what_the_orm_gives_for_every_kind_of_user(api_a
                 if not cursor:
                     break
             assert seen == expected, (user.email, params)
+        visible = set(visible_tickets(user).values_list("id", flat=True))
+        for ticket in tickets:
+            status = api.get(f"/tickets/{ticket.pk}").status_code
+            assert status == (200 if ticket.pk in visible else 404), (user.email, ticket.pk)
     # Values no ticket can have, and cursors that name no ticket id, change nothing and break nothing.
     api = api_as(admin)
     assert api.get("/tickets", requester=2**70).json()["items"] == []
     assert api.get("/tickets", assignee=str(2**70)).json()["items"] == []
+    assert api.get(f"/tickets/{2**70}").status_code in (404, 422)
     for bad in (
         "WzEuNV0",
         "WyJ4Il0",
