@@ -99,8 +99,7 @@ def _page_query(
 
 
 def _tickets(found: list[tuple[Any, ...]]) -> list[Ticket]:
-    alias = router.db_for_read(Ticket)
-    return [Ticket.from_db(alias, TICKET_COLUMNS, row) for row in found]
+    return rows.instances(Ticket, router.db_for_read(Ticket), found)
 
 
 def get_ticket_for(user: User, ticket_id: int, *, related: bool = True) -> Ticket:

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 from django.db.models import Q
+from django.db.models.signals import post_init
 from django_tasks_db import DatabaseBackend as LibraryBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -152,3 +153,51 @@ def test_a_value_may_be_compared_several_times() -> None:
         User.objects.filter(Q(pk=organisation.pk) | Q(organisation=organisation)).values_list("pk")
     )
     assert (member.pk,) in either(organisation.pk)
+
+
+def test_instances_are_those_from_db_makes() -> None:
+    customer = factories.customer()
+    ticket = factories.ticket(customer, tags=["x"])
+    for model, pk in ((Ticket, ticket.pk), (User, customer.pk)):
+        names = [field.attname for field in model._meta.concrete_fields]
+        row = model.objects.filter(pk=pk).values_list(*names).get()
+        (made,) = rows.instances(model, "default", [row])
+        expected = model.from_db("default", names, row)
+        assert {k: v for k, v in vars(made).items() if k != "_state"} == {
+            k: v for k, v in vars(expected).items() if k != "_state"
+        }
+        assert (made._state.adding, made._state.db, made._state.fetch_mode) == (
+            expected._state.adding,
+            expected._state.db,
+            expected._state.fetch_mode,
+        )
+    # It behaves as a model instance: related objects load, a save writes the row.
+    (made,) = rows.instances(
+        Ticket,
+        "default",
+        [
+            Ticket.objects.filter(pk=ticket.pk)
+            .values_list(*[field.attname for field in Ticket._meta.concrete_fields])
+            .get()
+        ],
+    )
+    assert made.requester == customer and [tag.name for tag in made.tags.all()] == ["x"]
+    made.subject = "Changed"
+    made.save(update_fields=["subject"])
+    assert Ticket.objects.get(pk=ticket.pk).subject == "Changed"
+
+
+def test_instances_go_through_init_when_something_listens() -> None:
+    seen: list[int] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance.pk)
+
+    customer = factories.customer()
+    names = [field.attname for field in User._meta.concrete_fields]
+    post_init.connect(listener, sender=User)
+    try:
+        rows.instances(User, "default", [User.objects.filter(pk=customer.pk).values_list(*names).get()])
+    finally:
+        post_init.disconnect(listener, sender=User)
+    assert seen == [customer.pk]
