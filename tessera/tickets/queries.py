@@ -49,7 +49,6 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
 
 
 TICKET_COLUMNS = tuple(field.attname for field in Ticket._meta.concrete_fields)
-BIGINT = range(-(2**63), 2**63)
 
 
 def ticket_page(
@@ -68,12 +67,10 @@ def ticket_page(
     after: tuple[int, ...] = ()
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        if type(last_id) is not int or last_id not in BIGINT:
+        if type(last_id) is not int or last_id not in rows.BIGINT:
             raise ValidationFailed(_("The cursor is not valid."), field="cursor")
         after = (last_id,)
-    if any(isinstance(value, int) and value not in BIGINT for value in conditions.values()):
-        return Page(items=[], next_cursor=None)  # no row has such an id (as the ORM answers)
-    query = _page_query(kind, tuple(conditions), fixed, bool(after), limit + 1)
+    query = _page_query(kind, len(values), tuple(conditions), fixed, bool(after), limit + 1)
     found = _tickets(query(*values, *conditions.values(), *after))
     if len(found) <= limit:
         return Page(items=found, next_cursor=None)
@@ -83,9 +80,15 @@ def ticket_page(
 
 @functools.lru_cache(maxsize=256)
 def _page_query(
-    kind: str, lookups: tuple[str, ...], fixed: tuple[tuple[str, Hashable], ...], after: bool, size: int
+    kind: str,
+    arity: int,
+    lookups: tuple[str, ...],
+    fixed: tuple[tuple[str, Hashable], ...],
+    after: bool,
+    size: int,
 ) -> rows.Query:
-    arity = {"admin": 0, "manager": 2}.get(kind, 1)
+    """The prepared page read; its arguments are the `arity` values of the kind's rule, one per lookup,
+    then the cursor's id when `after`."""
 
     def build(*args: Any) -> QuerySet[Any, Any]:
         chosen = args[arity : arity + len(lookups)]
@@ -110,9 +113,9 @@ def get_ticket_for(user: User, ticket_id: int, *, related: bool = True) -> Ticke
     if related:
         tickets = visible_tickets(user).filter(pk=ticket_id)
         ticket = tickets.select_related("requester", "submitted_by", "assignee").first()
-    elif ticket_id in BIGINT:
+    else:
         kind, values = _visibility(user)
-        found = _tickets(_page_query(kind, ("id",), (), False, 1)(*values, ticket_id))
+        found = _tickets(_page_query(kind, len(values), ("id",), (), False, 1)(*values, ticket_id))
         ticket = found[0] if found else None
     if ticket is None:
         raise NotFound(_("Ticket not found."))

@@ -119,6 +119,9 @@ def test_a_prepared_read_takes_lists_of_any_length() -> None:
     for chosen in (people[:1], people, people[1:]):
         assert by_id([p.pk for p in chosen]) == [(p.pk, p.email) for p in chosen]
     assert by_id([]) == []
+    # An int no column holds matches nothing (the others still do).
+    assert by_id([people[0].pk, 2**70]) == [(people[0].pk, people[0].email)]
+    assert by_id([-(2**63) - 1]) == []
     assert len(by_id.compiled) == 3  # one SQL per list length, reused
     by_email = rows.Query(
         User, lambda emails: User.objects.filter(email__in=emails).order_by("pk").values_list("pk")
