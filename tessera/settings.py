@@ -103,9 +103,10 @@ def _database() -> dict[str, Any]:
         return dict(database)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     # SQLite under concurrent writers (web workers + task worker) needs WAL, IMMEDIATE
-    # transactions and a busy timeout, or writers fail with "database is locked".
+    # transactions and a busy timeout, or writers fail with "database is locked". Tessera's backend
+    # also queues transactions on a file lock, which hands over as soon as the writer before commits.
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": "tessera.core.sqlite_backend",
         "NAME": DATA_DIR / "tessera.sqlite3",
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
