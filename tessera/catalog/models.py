@@ -37,6 +37,7 @@ class CustomerService(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customer_services",
+        db_index=False,  # service_component_idx starts with it
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

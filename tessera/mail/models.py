@@ -110,13 +110,13 @@ class InboundMessage(models.Model):
     mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     envelope_from = models.CharField(max_length=320, blank=True)
     envelope_to = models.JSONField(default=list, blank=True)
-    sender = models.CharField(_("sender"), max_length=320, blank=True, db_index=True)
+    sender = models.CharField(_("sender"), max_length=320, blank=True)  # indexed by inbound_sender_idx
     subject = models.CharField(_("subject"), max_length=250, blank=True)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(_("reason"), blank=True)
     notes = models.JSONField(_("notes"), default=list, blank=True)
-    ticket = models.ForeignKey(
-        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    ticket = models.ForeignKey(  # indexed by inbound_ticket_idx
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     ticket_message = models.ForeignKey(
         "tickets.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -194,8 +194,8 @@ class OutboundEmail(models.Model):
     # template and inputs (ids, the recipient's language); `to`, subject and bodies are filled in then.
     # Null: rendered when queued. Nullable, so adding it did not rewrite the table.
     render = models.JSONField(null=True, blank=True)
-    ticket = models.ForeignKey(
-        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    ticket = models.ForeignKey(  # indexed by outbound_ticket_idx
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     auto_submitted = models.BooleanField(default=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)

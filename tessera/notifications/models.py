@@ -68,7 +68,9 @@ class NotificationAddress(models.Model):
 class Notification(models.Model):
     """One message in a user's in-app notification centre. Created once per (user, dedupe_key)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(  # indexed by notification_user_idx and the unique (user, dedupe_key)
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("text"), blank=True)

@@ -161,14 +161,14 @@ class TicketSla(models.Model):
     pauses = models.JSONField(default=list, blank=True)  # [[start ISO, end ISO], ...], closed spans
     stopped_at = models.DateTimeField(null=True, blank=True)  # closed or merged: every clock stops
 
-    first_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_response_due = models.DateTimeField(null=True, blank=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     next_response_started_at = models.DateTimeField(null=True, blank=True)
-    next_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    next_response_due = models.DateTimeField(null=True, blank=True)
     next_response_cycle = models.PositiveIntegerField(default=0)  # one per awaited customer reply
-    resolution_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    acknowledge_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    acknowledge_due = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     first_response_breached = models.BooleanField(default=False)
@@ -176,6 +176,8 @@ class TicketSla(models.Model):
     resolution_breached = models.BooleanField(default=False)
     acknowledge_breached = models.BooleanField(default=False)
 
+    # Queues and scans read the dues through due_at and next_check_at only: the four dues above are not
+    # indexed, since every new ticket would write a page of each.
     next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # The earliest due instant of a clock still running (not met, not paused, not stopped): the
     # one column queues sort and filter on ("due soonest", "breached", "breaching within the hour").

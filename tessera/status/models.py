@@ -89,7 +89,9 @@ class Component(models.Model):
 class StateChange(models.Model):
     """A component entered `state` at `at`: the history the 90-day uptime bar is drawn from."""
 
-    component = models.ForeignKey(Component, on_delete=models.CASCADE, related_name="state_changes")
+    component = models.ForeignKey(  # indexed by status_statechange_idx
+        Component, on_delete=models.CASCADE, related_name="state_changes", db_index=False
+    )
     state = models.CharField(max_length=16, choices=ComponentState.choices)
     at = models.DateTimeField(default=timezone.now)
 

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -135,6 +136,7 @@ class Ticket(models.Model):
         verbose_name=_("requester"),
         on_delete=models.PROTECT,
         related_name="requested_tickets",
+        db_index=False,  # ticket_requester_idx starts with it
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -145,7 +147,11 @@ class Ticket(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.WEB)
     department = models.ForeignKey(
-        "accounts.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="tickets"
+        "accounts.Department",
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        db_index=False,  # ticket_queue_idx starts with it
     )
     priority = models.ForeignKey(Priority, verbose_name=_("priority"), on_delete=models.PROTECT)
     impact = models.CharField(_("impact"), max_length=16, choices=Impact.choices, blank=True)
@@ -158,6 +164,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_tickets",
+        db_index=False,  # ticket_assignee_idx starts with it
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="tickets")
     cc = models.ManyToManyField(
@@ -170,6 +177,7 @@ class Ticket(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="merged_tickets",
+        db_index=False,  # partial index below
     )
 
     # Incident details (the seeds' checklist)
@@ -187,7 +195,12 @@ class Ticket(models.Model):
     recent_changes = models.TextField(_("recent changes"), blank=True)
     diagnostics = models.TextField(_("diagnostics"), blank=True)
     customer_service = models.ForeignKey(
-        "catalog.CustomerService", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+        "catalog.CustomerService",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        db_index=False,  # partial index below
     )
 
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -207,6 +220,17 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status", "-id"], name="ticket_assignee_idx"),
             models.Index(fields=["requester", "-id"], name="ticket_requester_idx"),
             models.Index(fields=["status", "-updated_at", "-id"], name="ticket_updated_idx"),
+            # Few tickets are merged or name a service: partial indexes skip the others, so a new ticket
+            # writes no page of them. A foreign key's own indexes above are left to the composite ones
+            # that start with it (each index is pages every new ticket writes).
+            models.Index(
+                fields=["merged_into"], condition=Q(merged_into__isnull=False), name="ticket_merged_into_idx"
+            ),
+            models.Index(
+                fields=["customer_service"],
+                condition=Q(customer_service__isnull=False),
+                name="ticket_customer_service_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -236,7 +260,9 @@ class Message(models.Model):
         REPLY = "reply", pgettext_lazy("message kind", "Reply")
         NOTE = "note", _("Internal note")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    ticket = models.ForeignKey(  # indexed by message_ticket_idx
+        Ticket, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPLY)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
@@ -304,7 +330,12 @@ class TimelineEvent(models.Model):
         SLA_WARNING = "sla_warning", _("SLA target nearly due")
         SLA_BREACHED = "sla_breached", _("SLA target breached")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    ticket = models.ForeignKey(
+        Ticket,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,  # event_ticket_idx
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -313,13 +344,19 @@ class TimelineEvent(models.Model):
     old = models.JSONField(null=True, blank=True)
     new = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
-    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     is_public = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "id"], name="event_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "id"], name="event_ticket_idx"),
+            # Most events carry no message: partial, so they write no page of it.
+            models.Index(fields=["message"], condition=Q(message__isnull=False), name="event_message_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id}"
