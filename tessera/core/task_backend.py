@@ -19,7 +19,8 @@ class DatabaseBackend(LibraryBackend):
     def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
         # The row the library's create() writes, with what its pre_save receiver adds (no signals here):
         # "no run_after" is stored as the latest date.
-        row: DBTaskResult[Any, Any] = DBTaskResult(
+        row: DBTaskResult[Any, Any] = rows.new(
+            DBTaskResult,
             id=self._get_id(),
             args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
             priority=task.priority,

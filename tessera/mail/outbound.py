@@ -243,7 +243,8 @@ def _build(spec: EmailSpec) -> OutboundEmail:
         headers.setdefault("X-Tessera-Ticket", spec.ticket.reference)
     from_email = spec.from_email or _ticket_sender(spec.ticket) or settings.DEFAULT_FROM_EMAIL
     now = clock.now()
-    return OutboundEmail(
+    return rows.new(
+        OutboundEmail,
         dedupe_key=spec.dedupe_key[:200],
         to=spec.to.strip(),
         from_email=from_email,

@@ -202,7 +202,8 @@ def _new_notification(
 ) -> Notification:
     """An unsaved notification, its texts cut to what the columns hold; `subject` names what it is about
     (ticket= or incident_id=)."""
-    return Notification(
+    return rows.new(
+        Notification,
         user=user,
         kind=kind,
         title=_clip(title, TITLE_MAX),

@@ -672,7 +672,8 @@ def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> No
 def start_clocks(*, ticket: Ticket, at: datetime) -> TicketSla:
     """Pick the policy and compute the first dues from the ticket's creation; writes TicketSla."""
     policy = pick_policy(ticket)
-    state = TicketSla(
+    state = rows.new(
+        TicketSla,
         ticket=ticket,
         policy=policy,
         targets=_targets_for(policy, ticket),

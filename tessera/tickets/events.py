@@ -29,7 +29,8 @@ def record_event(
     is_public: bool = True,
 ) -> TimelineEvent:
     """Write one immutable timeline event and tell listeners about it (same transaction)."""
-    event = TimelineEvent(
+    event = rows.new(
+        TimelineEvent,
         ticket=ticket,
         actor=actor,
         channel=channel,

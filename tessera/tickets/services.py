@@ -178,24 +178,27 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     _check_required(data.department, priority, details, has_files=bool(checked))
 
     now = clock.now()
+    # Routing only reads (its balance is approximate by design), so it and the new instance are made before
+    # the transaction: on SQLite a transaction holds the one write lock from its first statement to commit.
+    assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
+    ticket = rows.new(
+        Ticket,
+        subject=subject,
+        description=description,
+        requester=requester,
+        submitted_by=actor,
+        channel=channel,
+        department=data.department,
+        priority=priority,
+        impact=impact,
+        urgency=urgency,
+        assignee_id=assignee_id,
+        customer_service=service,
+        created_at=now,
+        updated_at=now,
+        **details,
+    )
     with transaction.atomic():
-        assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
-        ticket = Ticket(
-            subject=subject,
-            description=description,
-            requester=requester,
-            submitted_by=actor,
-            channel=channel,
-            department=data.department,
-            priority=priority,
-            impact=impact,
-            urgency=urgency,
-            assignee_id=assignee_id,
-            customer_service=service,
-            created_at=now,
-            updated_at=now,
-            **details,
-        )
         rows.insert(ticket)
         if tags:
             ticket.tags.set(_tags(tags))

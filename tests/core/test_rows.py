@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from django.apps import apps
@@ -204,3 +205,88 @@ def test_instances_go_through_init_when_something_listens() -> None:
     finally:
         post_init.disconnect(listener, sender=User)
     assert seen == [customer.pk]
+
+
+def _same_instance(made: Any, expected: Any) -> None:
+    """Equal field values (defaults made by a clock or a random generator only of the same type), the
+    same cached related objects and the same state."""
+    ours, theirs = dict(vars(made)), dict(vars(expected))
+    made_state, expected_state = ours.pop("_state"), theirs.pop("_state")
+    assert ours.keys() == theirs.keys()
+    for name, value in theirs.items():
+        if isinstance(value, datetime):  # a timezone.now default, called for each instance
+            assert abs(ours[name] - value) < timedelta(seconds=5), name
+        elif isinstance(value, UUID):
+            assert type(ours[name]) is UUID and ours[name] != value, name
+        else:
+            assert ours[name] == value, name
+    assert (made_state.adding, made_state.db) == (expected_state.adding, expected_state.db)
+    assert made_state.fields_cache == expected_state.fields_cache
+
+
+def test_new_makes_the_instance_the_constructor_makes() -> None:
+    models = [model for model in apps.get_models() if model.__module__.startswith("tessera.")] + [
+        DBTaskResult
+    ]
+    for model in models:  # defaults only, every model
+        _same_instance(rows.new(model), model())
+    customer, agent = factories.customer(), factories.agent("technical")
+    ticket = factories.ticket(customer)
+    given: list[tuple[Any, dict[str, Any]]] = [
+        (
+            Ticket,
+            {
+                "subject": "S",
+                "requester": customer,
+                "submitted_by": customer,
+                "assignee_id": agent.pk,
+                "department": ticket.department,
+                "priority": ticket.priority,
+                "customer_service": None,
+                "created_at": clock.now(),
+            },
+        ),
+        (
+            TimelineEvent,
+            {
+                "ticket": ticket,
+                "actor": None,
+                "channel": "api",
+                "kind": "created",
+                "new": {"status": "new"},
+                "message": None,
+                "is_public": True,
+            },
+        ),
+        (TicketSla, {"ticket": ticket, "policy": None, "targets": {"x": 1}, "started_at": clock.now()}),
+    ]
+    for model, values in given:
+        _same_instance(rows.new(model, **values), model(**values))
+    # A one-to-one sets the related object's reverse cache, as the constructor does.
+    assert rows.new(TicketSla, ticket=ticket, started_at=clock.now()).ticket.sla.ticket is ticket
+    # The instance saves and reads back as one the constructor made.
+    event = rows.new(TimelineEvent, ticket=ticket, actor=agent, channel="web", kind="note_added")
+    assert rows.insert(event)
+    stored = TimelineEvent.objects.get(pk=event.pk)
+    assert (stored.ticket_id, stored.actor_id, stored.is_public, stored.old) == (
+        ticket.pk,
+        agent.pk,
+        True,
+        None,
+    )
+
+
+def test_new_goes_through_the_constructor_when_it_must() -> None:
+    seen: list[str] = []
+
+    def listener(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance.subject)
+
+    post_init.connect(listener, sender=Ticket)
+    try:
+        rows.new(Ticket, subject="heard")
+    finally:
+        post_init.disconnect(listener, sender=Ticket)
+    assert seen == ["heard"]
+    with pytest.raises(TypeError):  # a name that is no field: the constructor's own error
+        rows.new(Ticket, no_such_field=1)
