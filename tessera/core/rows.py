@@ -172,17 +172,91 @@ def instances[M: Model](model: type[M], alias: str, found: Sequence[Sequence[Any
     return made
 
 
-def fetch[M: Model](model: type[M], where: str, params: Sequence[Any], *, lock: bool = False) -> M | None:
+def fetch[M: Model](
+    model: type[M], where: str, params: Sequence[Any], *, lock: bool = False, related: tuple[str, ...] = ()
+) -> M | None:
     """The first row of `model` matching `where`, or None; `lock` takes the row lock (FOR UPDATE) where
-    the database has row locks (SQLite's IMMEDIATE transactions already hold the write lock)."""
+    the database has row locks (SQLite's IMMEDIATE transactions already hold the write lock).
+
+    `related` names foreign keys or reverse one-to-ones read in the same statement and cached on the
+    instance, as `select_related` leaves them (None where a LEFT JOIN found no row): one round trip
+    instead of one per relation. `where` still names only `model`'s own columns."""
     db = _db(model)
-    sql, converters = _select(model, db.alias, where, lock)
+    if related:
+        if lock:
+            raise ValueError("rows.fetch: a locked read takes no related rows")
+        sql, converters, joined = _select_joined(model, db.alias, where, related)
+    else:
+        sql, converters = _select(model, db.alias, where, lock)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    return instances(model, db.alias, [_converted(found, converters, db)])[0]
+    values = _converted(found, converters, db)
+    width = len(model._meta.concrete_fields)
+    instance = instances(model, db.alias, [values[:width]])[0]
+    if related:
+        _cache_related(instance, db.alias, values[width:], joined)
+    return instance
+
+
+type Joined = list[tuple[Any, Any, type[Model], int]]
+
+
+@functools.cache
+def _select_joined(
+    model: type[Model], alias: str, where: str, related: tuple[str, ...]
+) -> tuple[str, list[tuple[int, Any, list[Converter]]], Joined]:
+    """_select with a LEFT JOIN per name in `related`; the filtered table is a derived table so that
+    `where` needs no qualified names. Also returns, per relation, how to cache its instance."""
+    db = connections[alias]
+    quote = db.ops.quote_name
+    fields = list(model._meta.concrete_fields)
+    columns = [f"t0.{_column(db, field)}" for field in fields]
+    joins: list[str] = []
+    joined: Joined = []
+    for number, name in enumerate(related, start=1):
+        relation: Any = model._meta.get_field(name)  # a field or a reverse relation
+        other = cast(type[Model], relation.related_model)
+        if relation.concrete:  # a foreign key or one-to-one of `model`: its row, if any
+            on = f"t{number}.{_column(db, other._meta.pk)} = t0.{quote(relation.column)}"
+            # select_related also fills a one-to-one's reverse cache on the row it found.
+            cache, back = relation, relation.remote_field if relation.one_to_one else None
+        elif relation.one_to_one:  # a reverse one-to-one: the other model's row pointing here, if any
+            remote = relation.remote_field
+            on = f"t{number}.{quote(remote.column)} = t0.{_column(db, model._meta.pk)}"
+            cache, back = relation, remote
+        else:
+            raise ValueError(f"rows.fetch: {name} is not a single related row")
+        other_fields = list(other._meta.concrete_fields)
+        joins.append(f"LEFT JOIN {quote(other._meta.db_table)} t{number} ON {on}")
+        joined.append((cache, back, other, len(other_fields)))
+        columns += [f"t{number}.{_column(db, field)}" for field in other_fields]
+        fields += other_fields
+    table = quote(model._meta.db_table)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM (SELECT * FROM {table} WHERE {where}) t0 "  # noqa: S608 - our SQL
+        + " ".join(joins)
+    )
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
+        if found:
+            converters.append((index, column, found))
+    return sql, converters, joined
+
+
+def _cache_related(instance: Model, alias: str, values: list[Any], joined: Joined) -> None:
+    start = 0
+    for cache, back, other, width in joined:
+        row, start = values[start : start + width], start + width
+        pk_index = other._meta.concrete_fields.index(other._meta.pk)
+        found = None if row[pk_index] is None else instances(other, alias, [row])[0]
+        cache.set_cached_value(instance, found)
+        if back is not None and found is not None:
+            back.set_cached_value(found, instance)
 
 
 def _converted(row: Sequence[Any], converters: list[tuple[int, Any, list[Converter]]], db: Any) -> list[Any]:

@@ -209,10 +209,12 @@ def _notify_agent(event: TimelineEvent, user: User, kind: str, title: str, body:
 def _on_assigned(event: TimelineEvent) -> list[object]:
     if not isinstance(event.new, int) or event.new == event.actor_id:
         return []
-    agent = rows.fetch(User, "id = %s AND is_active = %s", [event.new, True])
-    if agent is None or not agent.is_agent:
-        return []
     ticket = event.ticket
+    # A new ticket's routing read the agent already (with their email preferences); otherwise read them.
+    known = ticket.assignee if Ticket.assignee.is_cached(ticket) else None
+    agent = known if known is not None and known.pk == event.new else rows.fetch(User, "id = %s", [event.new])
+    if agent is None or not agent.is_active or not agent.is_agent:
+        return []
     with translation.override(agent.language):
         if event.actor is None:
             title = _("Ticket %(ref)s was routed to you") % {"ref": ticket.reference}

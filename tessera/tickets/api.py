@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -205,10 +206,23 @@ _people_by_id = rows.Query(
 )
 
 
-def _people(ids: set[int | None]) -> dict[int, dict[str, Any]]:
-    """The people a response mentions, in one query (joins per role cost more to plan than to run)."""
-    found = _people_by_id(sorted(i for i in ids if i is not None))
-    return {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
+def _people(ids: set[int | None], known: Sequence[User] = ()) -> dict[int, dict[str, Any]]:
+    """The people a response mentions: those `known` as instances, the others in one query (joins per
+    role cost more to plan than to run)."""
+    people = {
+        user.pk: {"id": user.pk, "email": user.email, "name": user.display_name}
+        for user in known
+        if user.pk in ids
+    }
+    found = _people_by_id(sorted(i for i in ids if i is not None and i not in people))
+    return people | {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
+
+
+def _cached_people(ticket: Ticket) -> list[User]:
+    """The ticket's requester, filer and assignee where the instance holds them already (a new ticket)."""
+    descriptors = (Ticket.requester, Ticket.submitted_by, Ticket.assignee)
+    cached = [getattr(ticket, d.field.name) for d in descriptors if d.is_cached(ticket)]
+    return [user for user in cached if user is not None]
 
 
 _tags_of = rows.Query(
@@ -309,7 +323,10 @@ def ticket_detail_out(
     else:
         event_rows = _EVENTS.read(user, ticket.pk)
     mentioned: set[int | None] = {ticket.requester_id, ticket.submitted_by_id, ticket.assignee_id}
-    people = _people(mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows})
+    people = _people(
+        mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows},
+        known=_cached_people(ticket) if new else (),
+    )
     data = ticket_out(
         ticket,
         people=people,

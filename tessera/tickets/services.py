@@ -181,6 +181,14 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     # Routing only reads (its balance is approximate by design), so it and the new instance are made before
     # the transaction: on SQLite a transaction holds the one write lock from its first statement to commit.
     assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
+    # The agent (with the email preferences their notification asks about) in the same read, cached on
+    # the ticket for the listeners and the response.
+    assignee = (
+        None
+        if assignee_id is None
+        else rows.fetch(User, "id = %s", [assignee_id], related=("email_preferences",))
+    )
+    assignee_id = None if assignee is None else assignee.pk
     ticket = rows.new(
         Ticket,
         subject=subject,
@@ -192,7 +200,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
         priority=priority,
         impact=impact,
         urgency=urgency,
-        assignee_id=assignee_id,
+        assignee=assignee,
         customer_service=service,
         created_at=now,
         updated_at=now,

@@ -290,3 +290,81 @@ def test_new_goes_through_the_constructor_when_it_must() -> None:
     assert seen == ["heard"]
     with pytest.raises(TypeError):  # a name that is no field: the constructor's own error
         rows.new(Ticket, no_such_field=1)
+
+
+def _fetched_like_select_related(made: Any, expected: Any, names: tuple[str, ...]) -> None:
+    """Same values and state as the queryset's instance, and the same related rows cached, each with
+    the same values (and, for a one-to-one, the same cache pointing back)."""
+    assert _fields(made) == _fields(expected)
+    assert (made._state.adding, made._state.db) == (expected._state.adding, expected._state.db)
+    assert made._state.fields_cache.keys() == expected._state.fields_cache.keys()
+    for name in names:
+        ours, theirs = made._state.fields_cache[name], expected._state.fields_cache[name]
+        assert (ours is None) == (theirs is None), name
+        if theirs is not None:
+            assert type(ours) is type(theirs) and _fields(ours) == _fields(theirs), name
+            assert ours._state.fields_cache.keys() == theirs._state.fields_cache.keys(), name
+
+
+def test_a_read_with_related_rows_caches_what_select_related_caches(django_assert_num_queries: Any) -> None:
+    from tessera.accounts.models import ApiToken
+    from tessera.notifications.models import EmailPreferences
+
+    agent = factories.agent("technical")
+    customer = factories.customer()
+    token_text = factories.token_for(agent)
+    prefix = token_text.split("_", 2)[1]
+    EmailPreferences.objects.create(user=agent, muted=["sla"])
+    unassigned = factories.ticket(customer)
+    cases: list[tuple[Any, str, list[Any], tuple[str, ...], Any]] = [
+        # A foreign key; `where` names a column that both tables have, unqualified.
+        (
+            ApiToken,
+            "prefix = %s",
+            [prefix],
+            ("user",),
+            ApiToken.objects.select_related("user").get(prefix=prefix),
+        ),
+        # A reverse one-to-one, present and absent.
+        (
+            User,
+            "id = %s",
+            [agent.pk],
+            ("email_preferences",),
+            User.objects.select_related("email_preferences").get(pk=agent.pk),
+        ),
+        (
+            User,
+            "id = %s",
+            [customer.pk],
+            ("email_preferences",),
+            User.objects.select_related("email_preferences").get(pk=customer.pk),
+        ),
+        # Several at once, one of them a null foreign key.
+        (
+            Ticket,
+            "id = %s",
+            [unassigned.pk],
+            ("requester", "assignee", "department"),
+            Ticket.objects.select_related("requester", "assignee", "department").get(pk=unassigned.pk),
+        ),
+    ]
+    for model, where, params, names, expected in cases:
+        with django_assert_num_queries(1):
+            made = rows.fetch(model, where, params, related=names)
+        _fetched_like_select_related(made, expected, names)
+    # The cached rows are used: no further query.
+    prefs_user = rows.fetch(User, "id = %s", [agent.pk], related=("email_preferences",))
+    absent_user = rows.fetch(User, "id = %s", [customer.pk], related=("email_preferences",))
+    assert prefs_user is not None and absent_user is not None
+    with django_assert_num_queries(0):
+        assert (
+            prefs_user.email_preferences.muted == ["sla"] and prefs_user.email_preferences.user is prefs_user
+        )
+        with pytest.raises(User.email_preferences.RelatedObjectDoesNotExist):
+            absent_user.email_preferences  # noqa: B018 - the access is the assertion
+    assert rows.fetch(User, "id = %s", [0], related=("email_preferences",)) is None
+    with pytest.raises(ValueError, match="locked read"):
+        rows.fetch(User, "id = %s", [agent.pk], lock=True, related=("email_preferences",))
+    with pytest.raises(ValueError, match="not a single related row"):
+        rows.fetch(User, "id = %s", [agent.pk], related=("memberships",))
