@@ -9,13 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from django_tasks_db import DatabaseBackend as LibraryBackend
-from django_tasks_db.compat import normalize_json
+from django_tasks_db.compat import normalize_json, task_enqueued
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from tessera.core import rows
 
 
 class DatabaseBackend(LibraryBackend):
+    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
+        # The library's enqueue, building the result once: `task_result` makes a new one (and resolves
+        # the task by its path again) on every access, and the library reads it twice.
+        self.validate_task(task)
+        result = self._task_to_db_task(task, args, kwargs).task_result
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
     def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
         # The row the library's create() writes, with what its pre_save receiver adds (no signals here):
         # "no run_after" is stored as the latest date.

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.signals import post_init
 from django_tasks_db import DatabaseBackend as LibraryBackend
+from django_tasks_db.compat import task_enqueued
 from django_tasks_db.models import DBTaskResult
 
 from tessera.accounts.models import Membership, User
@@ -71,6 +72,13 @@ def test_values_stored_unchanged_are_what_the_fields_would_store() -> None:
     assert checked > 500
 
 
+def heard_by(heard: list[Any]) -> Any:
+    def receiver(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        heard.append(task_result)
+
+    return receiver
+
+
 def test_a_task_row_is_the_one_the_library_writes() -> None:
     library, ours = LibraryBackend("default", {}), prune_finished_tasks.get_backend()
     assert type(ours) is not LibraryBackend  # the project's backend is configured
@@ -78,7 +86,15 @@ def test_a_task_row_is_the_one_the_library_writes() -> None:
     for run_after in (None, later):
         chosen = prune_finished_tasks.using(run_after=run_after)
         expected = library.enqueue(chosen, [], {}).db_result
-        written = ours.enqueue(chosen, [], {}).db_result
+        heard: list[Any] = []
+        task_enqueued.connect(heard_by(heard), weak=False, dispatch_uid="test")
+        try:
+            result = ours.enqueue(chosen, [], {})
+        finally:
+            task_enqueued.disconnect(dispatch_uid="test")
+        # The enqueued signal hears about the result the caller gets, once.
+        assert len(heard) == 1 and heard[0] is result and result.task.run_after == run_after
+        written = result.db_result
         stored = DBTaskResult.objects.get(pk=written.pk)
         skip = {"id", "enqueued_at"}
         assert {k: v for k, v in _fields(stored).items() if k not in skip} == {
