@@ -201,7 +201,9 @@ def fetch[M: Model](
     return instance
 
 
-type Joined = list[tuple[Any, Any, type[Model], int]]
+# Per related name: the relation whose cache takes the row, the reverse one-to-one cache to point back (or
+# None), the related model, how many columns it has and which of them is its primary key.
+type Joined = list[tuple[Any, Any, type[Model], int, int]]
 
 
 @functools.cache
@@ -231,7 +233,7 @@ def _select_joined(
             raise ValueError(f"rows.fetch: {name} is not a single related row")
         other_fields = list(other._meta.concrete_fields)
         joins.append(f"LEFT JOIN {quote(other._meta.db_table)} t{number} ON {on}")
-        joined.append((cache, back, other, len(other_fields)))
+        joined.append((cache, back, other, len(other_fields), other_fields.index(other._meta.pk)))
         columns += [f"t{number}.{_column(db, field)}" for field in other_fields]
         fields += other_fields
     table = quote(model._meta.db_table)
@@ -250,9 +252,8 @@ def _select_joined(
 
 def _cache_related(instance: Model, alias: str, values: list[Any], joined: Joined) -> None:
     start = 0
-    for cache, back, other, width in joined:
+    for cache, back, other, width, pk_index in joined:
         row, start = values[start : start + width], start + width
-        pk_index = other._meta.concrete_fields.index(other._meta.pk)
         found = None if row[pk_index] is None else instances(other, alias, [row])[0]
         cache.set_cached_value(instance, found)
         if back is not None and found is not None:

@@ -181,8 +181,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     # Routing only reads (its balance is approximate by design), so it and the new instance are made before
     # the transaction: on SQLite a transaction holds the one write lock from its first statement to commit.
     assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
-    # The agent (with the email preferences their notification asks about) in the same read, cached on
-    # the ticket for the listeners and the response.
+    # The chosen agent, with the email preferences their notification checks, in one read before the
+    # transaction; cached on the ticket for the listeners and the response.
     assignee = (
         None
         if assignee_id is None
