@@ -88,13 +88,18 @@ def _select(
     sql = f"SELECT {columns} FROM {db.ops.quote_name(table)} WHERE {where}"  # noqa: S608 - our own SQL
     if lock and db.features.has_select_for_update:
         sql += " " + db.ops.for_update_sql()
+    return sql, _converters(db, fields)
+
+
+def _converters(db: Any, fields: Sequence[Field[Any, Any]]) -> list[tuple[int, Any, list[Converter]]]:
+    """Per selected column that needs them (by position), the converters a queryset runs on its value."""
     converters = []
     for index, field in enumerate(fields):
-        column = field.get_col(table)
+        column = field.get_col(field.model._meta.db_table)
         found = db.ops.get_db_converters(column) + column.get_db_converters(db)
         if found:
             converters.append((index, column, found))
-    return sql, converters
+    return converters
 
 
 @functools.cache
@@ -241,13 +246,7 @@ def _select_joined(
         f"SELECT {', '.join(columns)} FROM (SELECT * FROM {table} WHERE {where}) t0 "  # noqa: S608 - our SQL
         + " ".join(joins)
     )
-    converters = []
-    for index, field in enumerate(fields):
-        column = field.get_col(field.model._meta.db_table)
-        found = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        if found:
-            converters.append((index, column, found))
-    return sql, converters, joined
+    return sql, _converters(db, fields), joined
 
 
 def _cache_related(instance: Model, alias: str, values: list[Any], joined: Joined) -> None:

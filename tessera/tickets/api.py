@@ -195,9 +195,7 @@ class MergeIn(StrictSchema):
     target_id: int
 
 
-def _person(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
+def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "email": user.email, "name": user.display_name}
 
 
@@ -209,11 +207,7 @@ _people_by_id = rows.Query(
 def _people(ids: set[int | None], known: Sequence[User] = ()) -> dict[int, dict[str, Any]]:
     """The people a response mentions: those `known` as instances, the others in one query (joins per
     role cost more to plan than to run)."""
-    people = {
-        user.pk: {"id": user.pk, "email": user.email, "name": user.display_name}
-        for user in known
-        if user.pk in ids
-    }
+    people = {user.pk: _person(user) for user in known if user.pk in ids}
     found = _people_by_id(sorted(i for i in ids if i is not None and i not in people))
     return people | {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
 
