@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -102,21 +103,26 @@ def _database() -> dict[str, Any]:
             database.setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
         return dict(database)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # SQLite under concurrent writers (web workers + task worker) needs WAL, IMMEDIATE
-    # transactions and a busy timeout, or writers fail with "database is locked". Tessera's backend
-    # also queues transactions on a file lock, which hands over as soon as the writer before commits.
+    return sqlite_database(DATA_DIR / "tessera.sqlite3", test_name=DATA_DIR / "test.sqlite3")
+
+
+def sqlite_database(name: Path, *, test_name: Path | None = None, timeout: float = 20) -> dict[str, Any]:
+    """Django's stock SQLite backend as Tessera runs it. Concurrent writers (web workers + task worker)
+    need WAL, IMMEDIATE transactions (the write lock is taken at BEGIN, so a transaction never fails
+    half-way on upgrading a read lock) and a busy timeout; a writer that waits longer than `timeout`
+    seconds gets Django's OperationalError ("database is locked")."""
     return {
-        "ENGINE": "tessera.core.sqlite_backend",
-        "NAME": DATA_DIR / "tessera.sqlite3",
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            "timeout": timeout,
             "init_command": (
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000;"
+                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;"
             ),
         },
-        "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+        "TEST": {"NAME": test_name or name},
     }
 
 
@@ -136,7 +142,7 @@ else:
 
 # Enqueued tasks are rows in the same database, so an enqueue commits or rolls back
 # together with the change that caused it.
-TASKS = {"default": {"BACKEND": "tessera.core.task_backend.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -3,6 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from tessera.core import clock
@@ -34,3 +36,18 @@ def test_worker_runs_enqueued_jobs_and_pruning_removes_only_old_results() -> Non
     prune_finished_tasks.enqueue()
     run_pending_tasks()
     assert DBTaskResult.objects.count() == 1  # the old one is gone; the run that pruned it remains
+
+
+def test_the_configured_task_backend_is_django_tasks_db_as_published() -> None:
+    assert type(prune_finished_tasks.get_backend()) is DatabaseBackend
+
+
+def test_a_task_enqueued_in_a_rolled_back_transaction_does_not_exist() -> None:
+    with pytest.raises(RuntimeError), transaction.atomic():
+        result = prune_finished_tasks.enqueue()
+        assert DBTaskResult.objects.filter(pk=result.id).exists()
+        raise RuntimeError("the change that caused it failed")
+    assert not DBTaskResult.objects.exists()
+    committed = prune_finished_tasks.enqueue()
+    stored = DBTaskResult.objects.get()
+    assert str(stored.pk) == committed.id and stored.task_path == prune_finished_tasks.module_path
