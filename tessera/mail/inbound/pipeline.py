@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
 from tessera.accounts.services import create_contact
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.core.errors import DomainError, IllegalTransition
 from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids
@@ -41,7 +41,7 @@ logger = logging.getLogger("tessera.mail.inbound")
 Status = InboundMessage.Status
 SYSTEM_EMAIL = "mail-robot@tessera.invalid"
 FOLD_LANGUAGES = ["en", "it", "pl", "fr"]
-# What processing writes on the row (one prepared UPDATE).
+# What processing writes on the row.
 PROCESSED_FIELDS = [
     "status",
     "error",
@@ -70,7 +70,7 @@ def process(pk: int) -> str:
     processed, under a row lock."""
     try:
         with transaction.atomic():
-            row = rows.fetch(InboundMessage, "id = %s", [pk], lock=True)
+            row = InboundMessage.objects.select_for_update().filter(pk=pk).first()
             if row is None or row.status != Status.PENDING:
                 return "skipped"
             outcome = _process(row)
@@ -80,7 +80,7 @@ def process(pk: int) -> str:
             row.ticket_message_id = outcome.message_id
             row.processed_at = clock.now()
             row.attempts += 1
-            rows.update(row, PROCESSED_FIELDS)
+            row.save(update_fields=PROCESSED_FIELDS)
             return outcome.status
     except Exception as error:
         if isinstance(error, DomainError):
@@ -152,10 +152,9 @@ def _process(row: InboundMessage) -> Outcome:
             Status.IGNORED, _("An automatic reply (out of office or similar); not added and never answered.")
         )
 
-    user = rows.fetch(User, "email = %s", [sender])
+    user = User.objects.filter(email=sender).first()
     # They write to us, so the address works again (an undeliverable address is always bouncing too).
-    # (BouncingAddress has no delete signals or dependent rows: a plain DELETE is what the ORM would run.)
-    if rows.execute(BouncingAddress, "DELETE FROM mail_bouncingaddress WHERE email = %s", [sender])[0]:
+    if BouncingAddress.objects.filter(email=sender).delete()[0]:
         clear_undeliverable(sender)
     recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
     thread = find_thread(mail, recipients)
@@ -242,18 +241,12 @@ def our_addresses() -> set[str]:
 
 def _over_rate(row: InboundMessage, sender: str) -> bool:
     since = row.received_at - timedelta(hours=1)
-    _count, recent = rows.execute(
-        InboundMessage,
-        "SELECT COUNT(*) FROM mail_inboundmessage WHERE sender = %s AND received_at >= %s "
-        "AND received_at <= %s AND id <> %s",
-        [
-            sender,
-            rows.value(InboundMessage, "received_at", since),
-            rows.value(InboundMessage, "received_at", row.received_at),
-            row.pk,
-        ],
+    recent = (
+        InboundMessage.objects.filter(sender=sender, received_at__range=(since, row.received_at))
+        .exclude(pk=row.pk)
+        .count()
     )
-    return bool(recent >= settings.TESSERA_MAIL_SENDER_LIMIT)
+    return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
 def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[bytes]]:
@@ -299,9 +292,6 @@ def _body(text: str, *, fold: bool) -> str:
 def _system_agent() -> User:
     """The account that creates contacts for unknown senders (create_contact needs an agent); inactive,
     so nobody can sign in as it."""
-    user = rows.fetch(User, "email = %s", [SYSTEM_EMAIL])
-    if user is not None:
-        return user
     user, _created = User.objects.get_or_create(
         email=SYSTEM_EMAIL,
         defaults={"role": User.Role.AGENT, "is_active": False, "full_name": "Tessera mail"},

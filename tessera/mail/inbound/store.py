@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.mail.inbound.parse import summary
 from tessera.mail.models import InboundMessage, Mailbox, raw_path
 
@@ -74,12 +74,15 @@ def store_raw(
 
     with transaction.atomic():
         # The INSERT comes first, so a re-delivery (same key: the key is a function of the bytes) is
-        # skipped by the unique index before anything is written; the file is written before the
+        # refused by the unique index before anything is written; the file is written before the
         # COMMIT, so a crash leaves at most an orphan file, never a row without its bytes.
-        if not rows.insert(row, "dedupe_key"):
-            existing = rows.fetch(InboundMessage, "dedupe_key = %s", [key])
-            if existing is None:  # deleted since the INSERT saw it: the sender's retry will store it
-                raise IntegrityError(f"inbound message {key} was deleted while stored again")
+        try:
+            with transaction.atomic():  # a savepoint: the refused INSERT leaves the transaction usable
+                row.save(force_insert=True)
+        except IntegrityError:
+            existing = InboundMessage.objects.filter(dedupe_key=key).first()
+            if existing is None:  # another constraint, or deleted since: the sender's retry will store it
+                raise
             return existing, False
         _write_raw(row, raw)
         process_inbound.enqueue(row.pk)
@@ -94,7 +97,7 @@ def _write_raw(row: InboundMessage, raw: bytes) -> None:
     stored = storage.save(name, ContentFile(raw))
     if stored != name:  # the storage picked another name (a concurrent writer): keep it
         row.raw.name = stored
-        rows.update(row, ["raw"])
+        row.save(update_fields=["raw"])
 
 
 def read_raw(row: InboundMessage) -> bytes:

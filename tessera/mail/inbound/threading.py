@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from tessera.core import rows
 from tessera.mail import ids
 from tessera.mail.inbound.parse import ParsedMail
 from tessera.tickets.models import Ticket
@@ -55,9 +54,9 @@ def find_thread(mail: ParsedMail, recipients: list[str]) -> Thread | None:
 
 
 def _follow_merges(ticket_id: int) -> Ticket | None:
-    ticket = rows.fetch(Ticket, "id = %s", [ticket_id])
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
     for _hop in range(10):  # a merged ticket's conversation continues on its target
         if ticket is None or ticket.merged_into_id is None:
             return ticket
-        ticket = rows.fetch(Ticket, "id = %s", [ticket.merged_into_id])
+        ticket = Ticket.objects.filter(pk=ticket.merged_into_id).first()
     return ticket
