@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.notifications import live
 from tessera.notifications.addresses import addresses_for
@@ -94,8 +94,13 @@ def notify(
     notification = _new_notification(user, kind, title, body, url, dedupe_key, clock.now(), ticket=ticket)
     # Joins the caller's transaction (or opens one): the notification and its email copy commit together.
     with transaction.atomic(savepoint=False):
-        if not rows.insert(notification, "user", "dedupe_key"):
-            return None  # already notified for this key: exactly once
+        try:
+            with transaction.atomic():  # a savepoint: a refused INSERT leaves the caller's transaction usable
+                notification.save(force_insert=True)
+        except IntegrityError:
+            if Notification.objects.filter(user=user, dedupe_key=dedupe_key).exists():
+                return None  # already notified for this key: exactly once
+            raise
         live.publish_after_commit([user.pk])
         if email and email_allowed(user, kind):
             outbound_module().queue_template_email(
@@ -202,8 +207,7 @@ def _new_notification(
 ) -> Notification:
     """An unsaved notification, its texts cut to what the columns hold; `subject` names what it is about
     (ticket= or incident_id=)."""
-    return rows.new(
-        Notification,
+    return Notification(
         user=user,
         kind=kind,
         title=_clip(title, TITLE_MAX),
@@ -305,14 +309,10 @@ def categories_for(user: User) -> tuple[str, ...]:
 
 def muted_categories(user: User) -> set[str]:
     prefs: list[str] | None
-    if User.email_preferences.is_cached(user):  # the caller used select_related("email_preferences")
-        try:
-            prefs = user.email_preferences.muted
-        except EmailPreferences.DoesNotExist:
-            prefs = None
-    else:
-        found = rows.fetch(EmailPreferences, "user_id = %s", [user.pk])
-        prefs = found.muted if found else None
+    try:  # no query when the caller used select_related("email_preferences")
+        prefs = user.email_preferences.muted
+    except EmailPreferences.DoesNotExist:
+        prefs = None
     return set(prefs or []) - LOCKED_CATEGORIES
 
 

@@ -31,7 +31,6 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Membership, User
-from tessera.core import rows
 from tessera.notifications.models import NotificationKind
 from tessera.notifications.services import notify
 from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
@@ -210,9 +209,8 @@ def _on_assigned(event: TimelineEvent) -> list[object]:
     if not isinstance(event.new, int) or event.new == event.actor_id:
         return []
     ticket = event.ticket
-    # A new ticket's routing read the agent already (with their email preferences); otherwise read them.
-    known = ticket.assignee if Ticket.assignee.is_cached(ticket) else None
-    agent = known if known is not None and known.pk == event.new else rows.fetch(User, "id = %s", [event.new])
+    # With the email preferences that decide whether they also get an email.
+    agent = User.objects.select_related("email_preferences").filter(pk=event.new).first()
     if agent is None or not agent.is_active or not agent.is_agent:
         return []
     with translation.override(agent.language):

@@ -212,13 +212,6 @@ def _people(ids: set[int | None], known: Sequence[User] = ()) -> dict[int, dict[
     return people | {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
 
 
-def _cached_people(ticket: Ticket) -> list[User]:
-    """The ticket's requester, filer and assignee where the instance holds them already (a new ticket)."""
-    descriptors = (Ticket.requester, Ticket.submitted_by, Ticket.assignee)
-    cached = [getattr(ticket, d.field.name) for d in descriptors if d.is_cached(ticket)]
-    return [user for user in cached if user is not None]
-
-
 _tags_of = rows.Query(
     Ticket.tags.through,
     lambda ids: (
@@ -308,18 +301,10 @@ def ticket_detail_out(
     """A ticket with its conversation, timeline and files. `new`: just created here, so it has no
     messages or files yet and those queries are skipped; `tags`/`cc` when the caller knows them."""
     message_rows = [] if new else _MESSAGES.read(user, ticket.pk)
-    if new and ticket.known_events is not None:
-        event_rows = [
-            {name: getattr(e, name) for name in _EVENTS.fields}
-            for e in ticket.known_events
-            if user.is_agent or e.is_public
-        ]
-    else:
-        event_rows = _EVENTS.read(user, ticket.pk)
+    event_rows = _EVENTS.read(user, ticket.pk)
     mentioned: set[int | None] = {ticket.requester_id, ticket.submitted_by_id, ticket.assignee_id}
     people = _people(
         mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows},
-        known=_cached_people(ticket) if new else (),
     )
     data = ticket_out(
         ticket,

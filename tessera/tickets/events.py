@@ -8,7 +8,7 @@ from typing import Any
 from django.dispatch import Signal
 
 from tessera.accounts.models import User
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.tickets.models import Message, Ticket, TimelineEvent
 
 event_recorded = Signal()  # sender=TimelineEvent, event=TimelineEvent
@@ -29,8 +29,7 @@ def record_event(
     is_public: bool = True,
 ) -> TimelineEvent:
     """Write one immutable timeline event and tell listeners about it (same transaction)."""
-    event = rows.new(
-        TimelineEvent,
+    event = TimelineEvent.objects.create(
         ticket=ticket,
         actor=actor,
         channel=channel,
@@ -42,6 +41,5 @@ def record_event(
         is_public=is_public,
         created_at=clock.now(),
     )
-    rows.insert(event)  # a plain INSERT: the row is immutable, and nothing else is written
     event_recorded.send(sender=TimelineEvent, event=event)
     return event

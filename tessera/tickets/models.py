@@ -236,15 +236,9 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.reference} {self.subject}"
 
-    # The CC contacts, when the code that created this instance knows them (create_ticket): listeners of
-    # the creation events then need no query. Anything that changes `cc` resets it.
-    known_cc: list[User] | None = None
-    # The timeline events create_ticket wrote, so the response to a creation needs no query for them.
-    known_events: list[TimelineEvent] | None = None
-
     def cc_people(self) -> list[User]:
         """The CC contacts (users)."""
-        return self.known_cc if self.known_cc is not None else list(self.cc.all())
+        return list(self.cc.all())
 
     @property
     def reference(self) -> str:

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, F
 
 from tessera.accounts.models import Department, Membership, User
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.tickets.models import OPEN_STATUSES, AgentLoad, Ticket
 
 _EPOCH = datetime.fromtimestamp(0).astimezone()
-
-
-_candidates = rows.Query(
-    Membership,
-    lambda department_id: Membership.objects.filter(
-        department_id=department_id, agent__is_active=True, agent__role__in=[User.Role.AGENT, User.Role.ADMIN]
-    ).values_list(
-        "agent_id",
-        "agent__languages_spoken",
-        "agent__load__open_tickets",
-        "agent__load__last_assigned_at",
-    ),
-)
 
 
 def pick_agent(department: Department, language: str) -> int | None:
@@ -32,7 +19,16 @@ def pick_agent(department: Department, language: str) -> int | None:
     tickets; ties go round-robin to whoever was assigned longest ago. One indexed read; locks nothing: a
     slightly stale count only makes the balance approximate, never wrong. The caller records the
     assignment with `assigned`."""
-    members = _candidates(department.pk)
+    members = list(
+        Membership.objects.filter(
+            department=department, agent__is_active=True, agent__role__in=[User.Role.AGENT, User.Role.ADMIN]
+        ).values_list(
+            "agent_id",
+            "agent__languages_spoken",
+            "agent__load__open_tickets",
+            "agent__load__last_assigned_at",
+        )
+    )
     if not members:
         return None
     speakers = [m for m in members if language in (m[1] or [])]
@@ -41,23 +37,21 @@ def pick_agent(department: Department, language: str) -> int | None:
 
 
 def adjust_load(changes: dict[int, int], *, assigned_to: int | None = None) -> None:
-    """Add each delta to the agent's open-ticket count (one upsert per agent, in id order so two
-    transactions never wait on each other in opposite orders)."""
+    """Add each delta to the agent's open-ticket count (one conditional UPDATE per agent, in id order so
+    two transactions never wait on each other in opposite orders; the agent's first ticket creates the
+    row). Call it inside the transaction of the change."""
     now = clock.now()
     for agent_id in sorted(changes):
         delta = changes[agent_id]
         if delta == 0 and agent_id != assigned_to:
             continue
-        stamp = now if agent_id == assigned_to else None
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO tickets_agentload (agent_id, open_tickets, last_assigned_at) "
-                "VALUES (%s, %s, %s) "
-                "ON CONFLICT (agent_id) DO UPDATE SET "
-                "open_tickets = tickets_agentload.open_tickets + excluded.open_tickets, "
-                "last_assigned_at = COALESCE(excluded.last_assigned_at, tickets_agentload.last_assigned_at)",
-                [agent_id, delta, stamp],
-            )
+        values: dict[str, Any] = {"open_tickets": F("open_tickets") + delta}
+        if agent_id == assigned_to:
+            values["last_assigned_at"] = now
+        loads = AgentLoad.objects.filter(agent_id=agent_id)
+        if not loads.update(**values):
+            AgentLoad.objects.get_or_create(agent_id=agent_id)  # safe against a concurrent first ticket
+            loads.update(**values)
 
 
 def load_change(

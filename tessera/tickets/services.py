@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
-from tessera.core import clock, rows
+from tessera.core import clock
 from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
 from tessera.tickets import permissions
@@ -181,16 +181,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     # Routing only reads (its balance is approximate by design), so it and the new instance are made before
     # the transaction: on SQLite a transaction holds the one write lock from its first statement to commit.
     assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
-    # The chosen agent, with the email preferences their notification checks, in one read before the
-    # transaction; cached on the ticket for the listeners and the response.
-    assignee = (
-        None
-        if assignee_id is None
-        else rows.fetch(User, "id = %s", [assignee_id], related=("email_preferences",))
-    )
-    assignee_id = None if assignee is None else assignee.pk
-    ticket = rows.new(
-        Ticket,
+    ticket = Ticket(
         subject=subject,
         description=description,
         requester=requester,
@@ -200,20 +191,19 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
         priority=priority,
         impact=impact,
         urgency=urgency,
-        assignee=assignee,
+        assignee_id=assignee_id,
         customer_service=service,
         created_at=now,
         updated_at=now,
         **details,
     )
     with transaction.atomic():
-        rows.insert(ticket)
+        ticket.save(force_insert=True)
         if tags:
             ticket.tags.set(_tags(tags))
         if data.cc:
             ticket.cc.set(data.cc)
-        ticket.known_cc = list(data.cc)
-        created = record_event(
+        record_event(
             ticket=ticket,
             actor=actor,
             channel=channel,
@@ -227,9 +217,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             },
         )
         _store_files(ticket, actor, channel, checked, message=None)
-        ticket.known_events = None if checked else [created]
         if assignee_id is not None:
-            assigned = record_event(
+            record_event(
                 ticket=ticket,
                 actor=None,
                 channel=Channel.SYSTEM,
@@ -238,8 +227,6 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
                 new=assignee_id,
                 is_public=False,
             )
-            if ticket.known_events is not None:
-                ticket.known_events.append(assigned)
             # Last statement before commit: every new ticket of a department may update the same agent's
             # row, so its lock is held for the commit only, not while the listeners above run.
             adjust_load({assignee_id: 1}, assigned_to=assignee_id)
@@ -550,7 +537,6 @@ def set_cc(*, actor: User, ticket: Ticket, contacts: list[User], channel: str = 
     with transaction.atomic():
         ticket = _bump(ticket, None, conditional=False)
         ticket.cc.set(new)
-        ticket.known_cc = None
         record_event(ticket=ticket, actor=actor, channel=channel, kind=Kind.CC_CHANGED, old=old, new=new)
     return ticket
 
