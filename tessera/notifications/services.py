@@ -308,11 +308,10 @@ def categories_for(user: User) -> tuple[str, ...]:
 
 
 def muted_categories(user: User) -> set[str]:
-    prefs: list[str] | None
-    try:  # no query when the caller used select_related("email_preferences")
-        prefs = user.email_preferences.muted
-    except EmailPreferences.DoesNotExist:
-        prefs = None
+    # Read afresh: the preferences may have changed since `user` was loaded.
+    prefs: list[str] | None = (
+        EmailPreferences.objects.filter(user_id=user.pk).values_list("muted", flat=True).first()
+    )
     return set(prefs or []) - LOCKED_CATEGORIES
 
 

@@ -209,8 +209,7 @@ def _on_assigned(event: TimelineEvent) -> list[object]:
     if not isinstance(event.new, int) or event.new == event.actor_id:
         return []
     ticket = event.ticket
-    # With the email preferences that decide whether they also get an email.
-    agent = User.objects.select_related("email_preferences").filter(pk=event.new).first()
+    agent = User.objects.filter(pk=event.new).first()
     if agent is None or not agent.is_active or not agent.is_agent:
         return []
     with translation.override(agent.language):
