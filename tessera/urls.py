@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("agent/", include("tessera.workspace.urls")),
     path("notifications/", include("tessera.notifications.urls")),
-    path("account/", include("tessera.notifications.account_urls")),
+    path("account/", include("tessera.accounts.urls")),
     path("status/", include("tessera.status.urls")),
     path("reports/", include("tessera.sla.urls")),
     path("mail/", include("tessera.mail.urls")),

@@ -107,7 +107,7 @@ class NewTicketForm(forms.Form):
     def __init__(self, *args: Any, user: Any, services: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from tessera.accounts.models import Department, User
-        from tessera.portal.preferences import time_zone_names
+        from tessera.accounts.preferences import time_zone_names
         from tessera.tickets.models import Frequency, Impact, Location, OthersAffected, Priority, Urgency
 
         fields = self.fields
