@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "tessera.mail",
     "tessera.notifications",
     "tessera.status",
+    "tessera.reports",
     "tessera.workspace",
     "tessera.portal",
 ]

@@ -15,7 +15,7 @@ urlpatterns = [
     path("notifications/", include("tessera.notifications.urls")),
     path("account/", include("tessera.accounts.urls")),
     path("status/", include("tessera.status.urls")),
-    path("reports/", include("tessera.sla.urls")),
+    path("reports/", include("tessera.reports.urls")),
     path("mail/", include("tessera.mail.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
