@@ -5,11 +5,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tessera.api.urls import api
-from tessera.core import views as core_views
+from tessera.health import health
 
 urlpatterns = [
     path("", include("tessera.portal.urls")),
-    path("health", core_views.health, name="health"),
+    path("health", health, name="health"),
     path("api/v1/", api.urls),
     path("agent/", include("tessera.workspace.urls")),
     path("notifications/", include("tessera.notifications.urls")),
