@@ -50,7 +50,7 @@ def main() -> None:
     from django.conf import settings
 
     from tessera.accounts.models import User
-    from tessera.core.demo import ensure_reference_data
+    from tessera.demo import ensure_reference_data
     from tessera.mail.inbound.pipeline import process
     from tessera.mail.inbound.store import store_raw
     from tessera.mail.models import InboundMessage, OutboundEmail

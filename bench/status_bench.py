@@ -48,7 +48,7 @@ def announce(customers: int, deliver_seconds: float) -> dict[str, Any]:
 
     from tessera.accounts.models import User
     from tessera.catalog.models import CustomerService
-    from tessera.core.demo import ensure_reference_data
+    from tessera.demo import ensure_reference_data
     from tessera.notifications.models import Notification
     from tessera.status import services
     from tessera.status.models import Announcement, Component

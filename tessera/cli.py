@@ -30,14 +30,14 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
     _prepare_data_dir()
     call_command("migrate", interactive=False, verbosity=args.verbosity)
-    from tessera.core.demo import ensure_reference_data
+    from tessera.demo import ensure_reference_data
 
     ensure_reference_data()
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from tessera.core.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+    from tessera.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 
     created = load_demo()
     print("Demo data loaded." if created else "Demo data already present.")

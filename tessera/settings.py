@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "tessera.mail",
     "tessera.notifications",
     "tessera.status",
+    "tessera.reports",
     "tessera.workspace",
     "tessera.portal",
 ]
@@ -52,8 +53,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Answers session-less visitors of the status page from the cache, before everything below.
-    "tessera.status.middleware.StatusPageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,8 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "tessera.portal.middleware.UserLanguageMiddleware",
-    "tessera.portal.middleware.AgentMfaMiddleware",
+    "tessera.accounts.middleware.UserLanguageMiddleware",
+    "tessera.accounts.middleware.AgentMfaMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -165,15 +164,15 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Client area and accounts (portal) ------------------------------------------------------------------
 # Self-service sign-ups are customers in the page's language; the extra form asks for a name and
 # sends the browser's time zone.
-ACCOUNT_ADAPTER = "tessera.portal.adapters.AccountAdapter"
-ACCOUNT_SIGNUP_FORM_CLASS = "tessera.portal.forms.SignupExtraForm"
+ACCOUNT_ADAPTER = "tessera.accounts.adapters.AccountAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "tessera.accounts.forms.SignupExtraForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Tessera] "
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 MFA_TOTP_ISSUER = "Tessera"
-# Agents and admins must set up TOTP before using anything else (tessera.portal.middleware).
+# Agents and admins must set up TOTP before using anything else (tessera.accounts.middleware).
 TESSERA_AGENT_MFA_REQUIRED = conf.env_bool("TESSERA_AGENT_MFA_REQUIRED")
 # Pending uploads of a ticket form that failed validation are kept this long for the retry.
 TESSERA_PENDING_UPLOAD_HOURS = 24

@@ -5,17 +5,17 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tessera.api.urls import api
-from tessera.core import views as core_views
+from tessera.health import health
 
 urlpatterns = [
     path("", include("tessera.portal.urls")),
-    path("health", core_views.health, name="health"),
+    path("health", health, name="health"),
     path("api/v1/", api.urls),
     path("agent/", include("tessera.workspace.urls")),
     path("notifications/", include("tessera.notifications.urls")),
-    path("account/", include("tessera.notifications.account_urls")),
+    path("account/", include("tessera.accounts.urls")),
     path("status/", include("tessera.status.urls")),
-    path("reports/", include("tessera.sla.urls")),
+    path("reports/", include("tessera.reports.urls")),
     path("mail/", include("tessera.mail.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tessera.core.demo import ensure_reference_data
+from tessera.demo import ensure_reference_data
 
 
 @pytest.fixture(autouse=True)

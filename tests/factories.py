@@ -7,7 +7,7 @@ from typing import Any
 
 from tessera.accounts.models import Department, Membership, Organisation, User
 from tessera.accounts.services import issue_api_token
-from tessera.core.demo import ensure_reference_data
+from tessera.demo import ensure_reference_data
 from tessera.tickets import services
 from tessera.tickets.models import Priority, Ticket
 

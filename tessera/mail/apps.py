@@ -15,7 +15,7 @@ class MailConfig(AppConfig):
         from datetime import timedelta
 
         from tessera.core import schedule
-        from tessera.mail import notify, webhooks
+        from tessera.mail import checks, notify, webhooks  # noqa: F401 - checks registers the system checks
         from tessera.mail.tasks import fetch_mailboxes, sweep_mail
         from tessera.tickets.events import event_recorded
 

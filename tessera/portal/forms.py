@@ -5,19 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-
-class SignupExtraForm(forms.Form):
-    """Fields allauth's sign-up form gains: a name for the agents, and the browser's time zone."""
-
-    full_name = forms.CharField(label=_("Your name"), max_length=200, required=False)
-    time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
-
-    def signup(self, request: HttpRequest, user: Any) -> None:
-        """The adapter already copied these fields onto the user."""
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -107,7 +96,7 @@ class NewTicketForm(forms.Form):
     def __init__(self, *args: Any, user: Any, services: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from tessera.accounts.models import Department, User
-        from tessera.portal.preferences import time_zone_names
+        from tessera.accounts.preferences import time_zone_names
         from tessera.tickets.models import Frequency, Impact, Location, OthersAffected, Priority, Urgency
 
         fields = self.fields

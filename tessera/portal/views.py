@@ -19,11 +19,12 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from tessera.accounts import preferences
 from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.pagination import paginate
-from tessera.portal import preferences, services
+from tessera.portal import services
 from tessera.portal.forms import NewTicketForm, ReplyForm
 from tessera.tickets import services as ticket_services
 from tessera.tickets.attachments import CheckedFile, check_file
@@ -473,7 +474,7 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     return attachment_response(found)
 
 
-# Language (the other preferences are on the account settings page, tessera.notifications.account_views) ---
+# Language (the other preferences are on the account settings page, tessera.accounts.views) ---
 
 
 @require_POST

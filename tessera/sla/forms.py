@@ -15,7 +15,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tessera.portal.preferences import time_zone_names
+from tessera.accounts.preferences import time_zone_names
 from tessera.sla.calendar import Pause
 from tessera.sla.models import BusinessCalendar
 from tessera.sla.services import MAX_PREVIEW_MINUTES

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from tessera.status import feeds, manage, views
+from tessera.status import feeds, staff_views, views
 
 app_name = "status"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -15,9 +15,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("maintenance/<int:maintenance_id>.ics", feeds.maintenance_event, name="maintenance_ics"),
     path("feed.atom", feeds.StatusFeed(), name="feed"),
     path("maintenance.ics", feeds.maintenance_calendar, name="calendar"),
-    path("manage/", manage.dashboard, name="manage"),
-    path("manage/incidents/new", manage.new_incident, name="manage_new_incident"),
-    path("manage/incidents/<int:incident_id>", manage.incident, name="manage_incident"),
-    path("manage/maintenance/new", manage.new_maintenance, name="manage_new_maintenance"),
-    path("manage/maintenance/<int:maintenance_id>", manage.maintenance, name="manage_maintenance"),
+    path("manage/", staff_views.dashboard, name="manage"),
+    path("manage/incidents/new", staff_views.new_incident, name="manage_new_incident"),
+    path("manage/incidents/<int:incident_id>", staff_views.incident, name="manage_incident"),
+    path("manage/maintenance/new", staff_views.new_maintenance, name="manage_new_maintenance"),
+    path("manage/maintenance/<int:maintenance_id>", staff_views.maintenance, name="manage_maintenance"),
 ]

@@ -6,13 +6,15 @@ import zoneinfo
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import conditional_page, require_safe
 
 from tessera.core import clock
 from tessera.core.errors import NotFound
@@ -56,42 +58,29 @@ def page_fragment(zone: zoneinfo.ZoneInfo) -> str:
     return html
 
 
-# The page's path, for the middleware that answers it from the cache (a test checks it against urls.py).
-PAGE_PATH = "/status/"
-
-
 @require_safe
+@conditional_page  # an ETag from the content; a browser that holds this copy gets 304 Not Modified
 def status_page(request: HttpRequest) -> HttpResponse:
     zone = viewer_zone(request)
-    user = request.user
-    if user.is_authenticated or _has_messages(request):
+    if request.user.is_authenticated or len(messages.get_messages(request)):
         return _render(request, "status/page.html", {"content": page_fragment(zone), "zone": zone})
     # Anonymous visitors all get the same page (no CSRF token: its language switch is a GET form), so it is
-    # cached whole per language and zone, under the same revision as the fragment. StatusPageMiddleware
-    # answers later visitors from this copy before the session and auth middlewares run.
-    html = cached_anonymous_page(zone)
-    if html is None:
-        context = {"content": page_fragment(zone), "zone": zone, "user": user, "messages": []}
-        html = render_to_string("status/page.html", context)
-        cache.set(_anonymous_page_key(zone), html, PAGE_CACHE_SECONDS)
-    return anonymous_page_response(html)
-
-
-def _anonymous_page_key(zone: zoneinfo.ZoneInfo) -> str:
-    language = translation.get_language() or "en"
-    return f"status:full:{current_revision()}:{language}:{zone.key}:{clock.now().date().isoformat()}"
-
-
-def cached_anonymous_page(zone: zoneinfo.ZoneInfo) -> str | None:
-    """The whole page as anonymous visitors get it in the active language and this zone, if cached."""
-    html: str | None = cache.get(_anonymous_page_key(zone))
-    return html
-
-
-def anonymous_page_response(html: str) -> HttpResponse:
-    response = HttpResponse(html)
+    # cached whole per language and zone, under the same revision as the fragment.
+    response = HttpResponse(_anonymous_page(zone))
     patch_vary_headers(response, ("Cookie", "Accept-Language"))
     return response
+
+
+def _anonymous_page(zone: zoneinfo.ZoneInfo) -> str:
+    """The whole page as anonymous visitors get it in the active language and this zone."""
+    language = translation.get_language() or "en"
+    key = f"status:full:{current_revision()}:{language}:{zone.key}:{clock.now().date().isoformat()}"
+    html: str | None = cache.get(key)
+    if html is None:
+        context = {"content": page_fragment(zone), "zone": zone, "user": AnonymousUser(), "messages": []}
+        html = render_to_string("status/page.html", context)
+        cache.set(key, html, PAGE_CACHE_SECONDS)
+    return html
 
 
 @require_safe
@@ -113,11 +102,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
         )
     return response
-
-
-def _has_messages(request: HttpRequest) -> bool:
-    storage = getattr(request, "_messages", None)
-    return bool(storage is not None and len(storage))
 
 
 @require_safe

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tessera.accounts.models import Department, User
+from tessera.accounts.preferences import request_language, time_zone_names
 from tessera.accounts.queries import (
     get_contact_for,
     get_department_for,
@@ -30,7 +31,6 @@ from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, ValidationFailed
 from tessera.core.pagination import paginate
 from tessera.mail.tracking import delivery_problems
-from tessera.portal.preferences import request_language, time_zone_names
 from tessera.search.services import search_tickets
 from tessera.sla import queries as sla
 from tessera.tickets import services as tickets

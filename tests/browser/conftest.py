@@ -126,7 +126,7 @@ def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
     from channels.routing import ProtocolTypeRouter, URLRouter
     from channels.security.websocket import AllowedHostsOriginValidator
 
-    from tessera.core.routing import websocket_urlpatterns
+    from tessera.routing import websocket_urlpatterns
 
     application = ProtocolTypeRouter(
         {"websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))}

@@ -29,7 +29,7 @@ def test_health_is_ok_with_a_recent_heartbeat_and_stale_with_an_old_one() -> Non
 
 def test_admin_pages_work_for_the_demo_admin_and_are_refused_to_agents() -> None:
     from tessera.accounts.models import Department
-    from tessera.core.demo import load_demo
+    from tessera.demo import load_demo
     from tessera.sla.models import SlaPolicy
     from tests import factories as f
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 
-from tessera.core.checks import encryption_keys
 from tessera.mail import crypto
+from tessera.mail.checks import encryption_keys
 from tessera.mail.inbound import imap
 from tessera.mail.models import Mailbox
 from tests import factories

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tessera.core.demo import ensure_reference_data
+from tessera.demo import ensure_reference_data
 from tessera.sla.models import BusinessCalendar, PriorityMatrix, SlaPolicy, SlaTarget
 from tessera.sla.services import priority_for
 

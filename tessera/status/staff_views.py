@@ -1,5 +1,6 @@
-"""/status/manage/: where agents post incidents, updates and maintenance, link tickets and answer them.
-Views validate forms, call one service and redirect; domain errors are shown next to the field."""
+"""The staff's status pages at /status/manage/: where agents post incidents, updates and maintenance,
+link tickets and answer them. Views validate forms, call one service and redirect; domain errors are
+shown next to the field."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The SLA reports: figures worked out by hand, who may see them, CSV export and bad filters."""
+"""The reports: figures worked out by hand, who may see them, CSV export and bad filters."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tessera.accounts.models import User
-from tessera.sla import reports
+from tessera.core.errors import ValidationFailed
+from tessera.reports import charts, exports, queries
 from tessera.tickets import services
 from tessera.tickets.models import Channel, Status, Ticket
 from tests import factories as f
@@ -56,27 +57,27 @@ def _history(frozen: FrozenClock) -> dict[str, Any]:
     return {"billing": billing, "technical": technical}
 
 
-def _filters(user: User, **params: str) -> reports.Filters:
-    return reports.parse_filters(user, {**RANGE, **params}, rome(2026, 11, 30).date())
+def _filters(user: User, **params: str) -> queries.Filters:
+    return queries.parse_filters(user, {**RANGE, **params}, rome(2026, 11, 30).date())
 
 
 def test_compliance_and_times_by_priority_and_department(frozen: FrozenClock) -> None:
     _history(frozen)
     filters = _filters(f.admin())
-    by_priority = {r.label: r for r in reports.compliance(filters, "priority")}
+    by_priority = {r.label: r for r in queries.compliance(filters, "priority")}
     high = by_priority["High"]
     assert (high.first_response_met, high.first_response_total) == (1, 2)
     assert (high.resolution_met, high.resolution_total) == (2, 3)
     assert high.percent == 60.0
     medium = by_priority["Medium"]
     assert (medium.total, medium.percent) == (0, None)
-    by_department = {r.label: r.percent for r in reports.compliance(filters, "department")}
+    by_department = {r.label: r.percent for r in queries.compliance(filters, "department")}
     assert by_department == {"Financial/Billing": 50.0, "Technical": 100.0}
-    assert [(r.label, r.total) for r in reports.compliance(filters, "month")] == [("2026-11", 5)]
-    agents = reports.compliance(filters, "agent")
+    assert [(r.label, r.total) for r in queries.compliance(filters, "month")] == [("2026-11", 5)]
+    agents = queries.compliance(filters, "agent")
     assert sum(r.total for r in agents) == 5
 
-    times = {r.label: r for r in reports.times(filters, "priority")}["High"]
+    times = {r.label: r for r in queries.times(filters, "priority")}["High"]
     # First responses 30 and 90 min; resolutions 120, 180 and 600 min (nearest-rank percentiles).
     assert (times.first_response_count, times.first_response_median, times.first_response_p90) == (
         2,
@@ -84,20 +85,20 @@ def test_compliance_and_times_by_priority_and_department(frozen: FrozenClock) ->
         1.5,
     )
     assert (times.resolution_count, times.resolution_median, times.resolution_p90) == (3, 3.0, 10.0)
-    totals = reports.totals(filters)
+    totals = queries.totals(filters)
     assert totals["tickets"] == 5 and totals["compliance"].percent == 60.0
 
 
 def test_volume_by_day_and_channel(frozen: FrozenClock) -> None:
     _history(frozen)
-    volume = reports.volume(_filters(f.admin()))
+    volume = queries.volume(_filters(f.admin()))
     assert volume.unit == "day"
     assert [label for _value, label in volume.channels] == ["Web form", "Email"]
     assert [(p.isoformat(), counts, total) for p, counts, total in volume.table] == [
         ("2026-11-16", [4, 0], 4),
         ("2026-11-18", [0, 1], 1),
     ]
-    chart = reports.stacked_columns(volume)
+    chart = charts.stacked_columns(volume)
     assert chart["peak"] == 4 and len(chart["segments"]) == 2
     assert chart["segments"][0].height == chart["height"]  # the busiest day fills the chart
 
@@ -106,12 +107,12 @@ def test_a_department_filter_and_a_lead_see_only_their_departments(frozen: Froze
     _history(frozen)
     lead = f.agent("billing", lead=True)
     filters = _filters(lead)
-    assert [r.label for r in reports.compliance(filters, "department")] == ["Financial/Billing"]
-    assert reports.totals(filters)["tickets"] == 4
-    with pytest.raises(reports.ValidationFailed):
+    assert [r.label for r in queries.compliance(filters, "department")] == ["Financial/Billing"]
+    assert queries.totals(filters)["tickets"] == 4
+    with pytest.raises(ValidationFailed):
         _filters(lead, department="technical")
     admin_technical = _filters(f.admin(), department="technical")
-    assert reports.totals(admin_technical)["tickets"] == 1
+    assert queries.totals(admin_technical)["tickets"] == 1
 
 
 def test_page_shows_charts_and_tables_to_a_lead(frozen: FrozenClock) -> None:
@@ -185,8 +186,8 @@ def test_csv_export_neutralises_formulas(frozen: FrozenClock) -> None:
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_safe_cell_prefixes_formula_starts(value: str) -> None:
-    assert reports.safe_cell(value) == "'" + value
-    assert reports.safe_cell("plain") == "plain" and reports.safe_cell(-1) == -1
+    assert exports.safe_cell(value) == "'" + value
+    assert exports.safe_cell("plain") == "plain" and exports.safe_cell(-1) == -1
 
 
 def test_query_count_does_not_grow_with_tickets(frozen: FrozenClock) -> None:

@@ -1,3 +1,5 @@
+"""GET /health for load balancers and monitors: the database, the task worker and the mailboxes."""
+
 from __future__ import annotations
 
 from django.db import connection
@@ -8,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from tessera.core import clock
 from tessera.core.models import WorkerHeartbeat
 from tessera.core.worker import STALE_AFTER
+from tessera.mail.inbound.imap import mailbox_problems
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -37,8 +40,6 @@ def health(request: HttpRequest) -> JsonResponse:
         worker["status"] = "down"
         healthy = False
     report["worker"] = worker
-    from tessera.mail.inbound.imap import mailbox_problems  # the mail app builds on core
-
     problems = mailbox_problems()
     report["mailboxes"] = {"status": "error" if problems else "ok", "problems": problems}
     healthy = healthy and not problems

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from tessera.notifications import account_views as views
+from tessera.accounts import views
 
 app_name = "account"
 urlpatterns: list[URLPattern | URLResolver] = [

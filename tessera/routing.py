@@ -1,4 +1,4 @@
-"""Websocket routes of every app, collected for tessera.asgi."""
+"""Websocket routes of every app, collected for tessera.asgi (the project's counterpart of urls.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Account settings commands: notification addresses per kind of message, each confirmed by a signed,
-expiring link sent to that address before it is used."""
+"""Choosing a notification address per kind of message (the account settings page): each is confirmed by
+a signed, expiring link sent to that address before it is used (tessera.notifications.addresses reads
+the confirmed ones)."""
 
 from __future__ import annotations
 

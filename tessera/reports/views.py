@@ -1,4 +1,4 @@
-"""The SLA reports page (department leads and admins) and its CSV exports."""
+"""The reports page (department leads and admins) and its CSV exports."""
 
 from __future__ import annotations
 
@@ -14,21 +14,21 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.core.errors import PermissionDenied, ValidationFailed
-from tessera.sla import reports
+from tessera.reports import charts, exports, queries
 
 EXPORTS = {
-    "compliance": reports.compliance_csv,
-    "times": reports.times_csv,
-    "volume": reports.volume_csv,
+    "compliance": exports.compliance_csv,
+    "times": exports.times_csv,
+    "volume": exports.volume_csv,
 }
 
 
-def _filters(request: HttpRequest) -> tuple[User, reports.Filters | None, ValidationFailed | None]:
+def _filters(request: HttpRequest) -> tuple[User, queries.Filters | None, ValidationFailed | None]:
     user = request.user
     assert isinstance(user, User)  # noqa: S101 - login_required ran first
     try:
         params = {k: request.GET.get(k, "") for k in ("start", "end", "department")}
-        return user, reports.parse_filters(user, params, timezone.localdate(clock.now())), None
+        return user, queries.parse_filters(user, params, timezone.localdate(clock.now())), None
     except PermissionDenied as exc:
         raise HttpForbidden(str(exc)) from None
     except ValidationFailed as exc:
@@ -40,7 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """The reports page; htmx requests get only the figures, for the filter form to swap in."""
     user, filters, error = _filters(request)
     context: dict[str, Any] = {
-        "departments": reports.report_departments(user),
+        "departments": queries.report_departments(user),
         "params": request.GET,
         "error": error,
         "query": request.GET.urlencode(),
@@ -48,19 +48,19 @@ def index(request: HttpRequest) -> HttpResponse:
         "end_value": request.GET.get("end", filters.end.isoformat() if filters else ""),
     }
     if filters is not None:
-        by = {d: reports.compliance(filters, d) for d in reports.DIMENSIONS}
-        volume = reports.volume(filters)
+        by = {d: queries.compliance(filters, d) for d in queries.DIMENSIONS}
+        volume = queries.volume(filters)
         context.update(
             filters=filters,
-            totals=reports.totals(filters),
+            totals=queries.totals(filters),
             compliance=by,
-            charts={d: reports.percent_bars(by[d]) for d in ("priority", "department")},
-            times_priority=reports.times(filters, "priority"),
-            times_department=reports.times(filters, "department"),
+            charts={d: charts.percent_bars(by[d]) for d in ("priority", "department")},
+            times_priority=queries.times(filters, "priority"),
+            times_department=queries.times(filters, "department"),
             volume=volume,
-            volume_chart=reports.stacked_columns(volume),
+            volume_chart=charts.stacked_columns(volume),
         )
-    template = "sla/partials/_figures.html" if request.headers.get("HX-Request") else "sla/reports.html"
+    template = "reports/partials/_figures.html" if request.headers.get("HX-Request") else "reports/index.html"
     return render(request, template, context, status=422 if error else 200)
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tessera.accounts.models import ApiToken, User
 from tessera.mail.models import OutboundEmail
-from tessera.notifications import account_services, services
+from tessera.notifications import address_services, services
 from tessera.notifications.addresses import address_for
 from tessera.notifications.models import EmailPreferences, MessageKind, NotificationAddress
 from tests import factories
@@ -36,7 +36,7 @@ def _expired_token(user: User, kind: str, email: str) -> str:
         def timestamp(self) -> str:
             return signing.b62_encode(int(time.time()) - 4 * 24 * 3600)
 
-    return FourDaysAgo(salt=account_services.CONFIRM_SALT).sign_object({"u": user.pk, "k": kind, "e": email})
+    return FourDaysAgo(salt=address_services.CONFIRM_SALT).sign_object({"u": user.pk, "k": kind, "e": email})
 
 
 # Language and time zone ------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def test_an_address_is_used_only_after_its_link_is_opened() -> None:
 
 def test_an_expired_link_is_refused_clearly() -> None:
     user = factories.customer()
-    account_services.request_notification_address(actor=user, kind="abuse", email="abuse@example.com")
+    address_services.request_notification_address(actor=user, kind="abuse", email="abuse@example.com")
     token = _expired_token(user, "abuse", "abuse@example.com")
     response = _client(user).post(f"/account/addresses/confirm/{token}")
     assert response.status_code == 422
@@ -128,8 +128,8 @@ def test_an_expired_link_is_refused_clearly() -> None:
 
 def test_a_tampered_link_is_refused() -> None:
     user = factories.customer()
-    account_services.request_notification_address(actor=user, kind="abuse", email="abuse@example.com")
-    token = account_services.confirmation_token(user, "abuse", "abuse@example.com")
+    address_services.request_notification_address(actor=user, kind="abuse", email="abuse@example.com")
+    token = address_services.confirmation_token(user, "abuse", "abuse@example.com")
     forged = token.replace("abuse", "bbuse", 1) if "abuse" in token else token[:-2] + "xx"
     response = _client(user).post(f"/account/addresses/confirm/{forged}")
     assert response.status_code == 422
@@ -139,7 +139,7 @@ def test_a_tampered_link_is_refused() -> None:
 
 def test_someone_elses_link_is_refused() -> None:
     owner, intruder = factories.customer(), factories.customer()
-    account_services.request_notification_address(actor=owner, kind="support", email="ops@example.com")
+    address_services.request_notification_address(actor=owner, kind="support", email="ops@example.com")
     link = _link_in_last_email()
     response = _client(intruder).post(link)
     assert response.status_code == 403
@@ -150,9 +150,9 @@ def test_someone_elses_link_is_refused() -> None:
 
 def test_the_link_of_a_replaced_address_does_nothing() -> None:
     user = factories.customer()
-    account_services.request_notification_address(actor=user, kind="support", email="first@example.com")
+    address_services.request_notification_address(actor=user, kind="support", email="first@example.com")
     first_link = _link_in_last_email()
-    account_services.request_notification_address(actor=user, kind="support", email="second@example.com")
+    address_services.request_notification_address(actor=user, kind="support", email="second@example.com")
     response = _client(user).post(first_link)
     assert response.status_code == 422
     assert NotificationAddress.objects.get(user=user).email == "second@example.com"
@@ -171,33 +171,33 @@ def test_invalid_address_or_kind_is_refused_without_email() -> None:
 
 def test_confirmation_emails_are_rate_limited() -> None:
     user = factories.customer()
-    for number in range(account_services.SENDS_PER_USER_PER_HOUR):
-        account_services.request_notification_address(
+    for number in range(address_services.SENDS_PER_USER_PER_HOUR):
+        address_services.request_notification_address(
             actor=user, kind="support", email=f"a{number}@example.com"
         )
     response = _client(user).post("/account/addresses", {"kind": "support", "email": "last@example.com"})
     assert response.status_code == 429
-    assert OutboundEmail.objects.count() == account_services.SENDS_PER_USER_PER_HOUR
+    assert OutboundEmail.objects.count() == address_services.SENDS_PER_USER_PER_HOUR
     assert NotificationAddress.objects.get(user=user).email != "last@example.com"
 
 
 def test_one_address_cannot_be_flooded_from_many_accounts() -> None:
-    for _ in range(account_services.SENDS_PER_ADDRESS_PER_HOUR):
-        account_services.request_notification_address(
+    for _ in range(address_services.SENDS_PER_ADDRESS_PER_HOUR):
+        address_services.request_notification_address(
             actor=factories.customer(), kind="support", email="victim@example.com"
         )
-    with pytest.raises(account_services.RateLimited):
-        account_services.request_notification_address(
+    with pytest.raises(address_services.RateLimited):
+        address_services.request_notification_address(
             actor=factories.customer(), kind="support", email="victim@example.com"
         )
 
 
 def test_choosing_the_account_address_or_removing_goes_back_to_it() -> None:
     user = factories.customer()
-    account_services.request_notification_address(actor=user, kind="billing", email="b@example.com")
+    address_services.request_notification_address(actor=user, kind="billing", email="b@example.com")
     _client(user).post("/account/addresses", {"kind": "billing", "email": user.email.upper()})
     assert not NotificationAddress.objects.filter(user=user).exists()
-    account_services.request_notification_address(actor=user, kind="abuse", email="c@example.com")
+    address_services.request_notification_address(actor=user, kind="abuse", email="c@example.com")
     assert _client(user).post("/account/addresses/abuse/remove").status_code == 302
     assert not NotificationAddress.objects.filter(user=user).exists()
     assert _client(user).post("/account/addresses/abuse/remove").status_code == 404

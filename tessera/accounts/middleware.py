@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from tessera.portal.preferences import language_codes
+from tessera.accounts.preferences import language_codes
 
 # Paths an agent without TOTP can still reach: the account pages (to set it up or sign out), assets.
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/language", "/health")

@@ -17,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tessera.accounts import services as account_services_core
+from tessera.accounts import services as account_services
 from tessera.accounts.models import User
+from tessera.accounts.preferences import time_zone_names
 from tessera.core.errors import DomainError, ValidationFailed
-from tessera.notifications import account_services, services
+from tessera.notifications import address_services, services
 from tessera.notifications.models import EmailCategory, MessageKind
-from tessera.portal.preferences import time_zone_names
 
 CATEGORY_HELP = {
     EmailCategory.TICKET_UPDATES: gettext_lazy(
@@ -56,7 +56,7 @@ def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRespo
     context = {
         "languages": settings.LANGUAGES,
         "time_zones": time_zone_names(),
-        "addresses": account_services.address_states(user),
+        "addresses": address_services.address_states(user),
         "message_kinds": MessageKind.choices,
         "categories": categories,
         "tokens": user.api_tokens.filter(revoked_at__isnull=True),
@@ -64,7 +64,7 @@ def _page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpRespo
         "values": {},
         **extra,
     }
-    return render(request, "notifications/account/settings.html", context, status=status)
+    return render(request, "accounts/settings.html", context, status=status)
 
 
 def _error(request: HttpRequest, section: str, error: DomainError, values: dict[str, str]) -> HttpResponse:
@@ -88,7 +88,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     values = {"language": request.POST.get("language", ""), "time_zone": request.POST.get("time_zone", "")}
     full_name = request.POST.get("full_name")  # None (not sent) keeps the name as it is
     try:
-        user = account_services_core.update_preferences(user=_user(request), full_name=full_name, **values)
+        user = account_services.update_preferences(user=_user(request), full_name=full_name, **values)
     except DomainError as error:
         return _error(request, "profile", error, values | {"full_name": full_name or ""})
     translation.activate(user.language)
@@ -104,7 +104,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 def set_address(request: HttpRequest) -> HttpResponse:
     values = {"kind": request.POST.get("kind", ""), "email": request.POST.get("email", "")}
     try:
-        address = account_services.request_notification_address(actor=_user(request), **values)
+        address = address_services.request_notification_address(actor=_user(request), **values)
     except DomainError as error:
         return _error(request, f"address-{values['kind']}", error, values)
     if address is None:
@@ -122,7 +122,7 @@ def set_address(request: HttpRequest) -> HttpResponse:
 @require_POST
 def remove_address(request: HttpRequest, kind: str) -> HttpResponse:
     try:
-        account_services.remove_notification_address(actor=_user(request), kind=kind)
+        address_services.remove_notification_address(actor=_user(request), kind=kind)
     except DomainError as error:
         return _error(request, f"address-{kind}", error, {})
     messages.success(request, _("Messages of this kind go to your account address again."))
@@ -135,9 +135,9 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows what will be confirmed (mail scanners follow links); POST confirms."""
     user = _user(request)
     try:
-        data = account_services.read_confirmation(token, actor=user)
+        data = address_services.read_confirmation(token, actor=user)
         if request.method == "POST":
-            address = account_services.confirm_notification_address(actor=user, token=token)
+            address = address_services.confirm_notification_address(actor=user, token=token)
             messages.success(
                 request,
                 _("%(email)s is confirmed for %(kind)s.")
@@ -146,12 +146,12 @@ def confirm_address(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("account:settings")
     except DomainError as error:
         return render(
-            request, "notifications/account/confirm.html", {"error": str(error.message)}, status=error.status
+            request, "accounts/confirm_address.html", {"error": str(error.message)}, status=error.status
         )
     kind = str(data["k"])
     return render(
         request,
-        "notifications/account/confirm.html",
+        "accounts/confirm_address.html",
         {
             "email": data["e"],
             "kind_label": MessageKind(kind).label if kind in MessageKind.values else kind,
@@ -184,7 +184,7 @@ def email_notifications(request: HttpRequest) -> HttpResponse:
 def create_token(request: HttpRequest) -> HttpResponse:
     name = request.POST.get("name", "")
     try:
-        token, secret = account_services_core.issue_api_token(actor=_user(request), name=name)
+        token, secret = account_services.issue_api_token(actor=_user(request), name=name)
     except DomainError as error:
         return _error(request, "tokens", error, {"token_name": name})
     # Rendered, not redirected: the secret is shown this once and stored nowhere (not even the session).
@@ -197,7 +197,7 @@ def create_token(request: HttpRequest) -> HttpResponse:
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = account_services_core.revoke_api_token(actor=_user(request), token_id=token_id)
+        token = account_services.revoke_api_token(actor=_user(request), token_id=token_id)
     except DomainError as error:
         return _error(request, "tokens", error, {})
     messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})

@@ -1,10 +1,15 @@
-"""Demo data: the seeds' departments, priorities and required fields, and named people to sign in as."""
+"""Demo data: the seeds' departments, priorities and required fields, and named people to sign in as.
+Project-level, because it spans the apps: each app's own presets live in its demo.py."""
 
 from __future__ import annotations
 
 from django.db import transaction
 
 from tessera.accounts.models import Department, Membership, Organisation, User
+from tessera.mail.demo import load_mail_demo
+from tessera.sla.demo import ensure_sla_reference_data
+from tessera.status.demo import load_status_demo
+from tessera.tickets import services
 from tessera.tickets.models import Channel, Priority, RequiredFields
 
 DEMO_PASSWORD = "tessera-demo"  # noqa: S105 - printed to the operator on purpose; demo data only
@@ -47,9 +52,7 @@ def ensure_reference_data() -> None:
         priority=critical,
         defaults={"fields": ["affected_service", "problem_started_at", "ip_or_order"]},
     )
-    from tessera.sla.demo import ensure_sla_reference_data  # the SLA presets need the priorities
-
-    ensure_sla_reference_data()
+    ensure_sla_reference_data()  # after the priorities, which the SLA presets name
 
 
 @transaction.atomic
@@ -58,8 +61,6 @@ def load_demo() -> bool:
     ensure_reference_data()
     if User.objects.filter(email=DEMO_LOGINS[0][0]).exists():
         return False
-    from tessera.tickets import services
-
     acme = Organisation.objects.create(name="ACME S.p.A.")
     people = {}
     for email, name, role in DEMO_LOGINS:
@@ -111,10 +112,8 @@ def load_demo() -> bool:
             requester=customer,
         ),
     )
-    from tessera.status.demo import load_status_demo  # components, incidents and the customer's services
-
-    load_status_demo(people["admin@tessera.localhost"], customer)
-    __import__("tessera.mail.demo", fromlist=["x"]).load_mail_demo()  # support@/billing@/abuse@ mailboxes
+    load_status_demo(people["admin@tessera.localhost"], customer)  # components, incidents, their services
+    load_mail_demo()  # support@/billing@/abuse@ mailboxes
     return True
 
 

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.forms import BaseForm
 from django.http import HttpRequest
 
+from tessera.accounts import preferences
 from tessera.accounts.models import User
-from tessera.portal import preferences
 
 
 class AccountAdapter(DefaultAccountAdapter):

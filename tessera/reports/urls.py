@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tessera.sla import views
+from tessera.reports import views
 
 app_name = "reports"
 urlpatterns = [

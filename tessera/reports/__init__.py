@@ -1,0 +1,1 @@
+"""Reports: read-only figures and CSV exports over tickets and SLA records."""

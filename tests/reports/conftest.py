@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from tests.sla.conftest import frozen  # noqa: F401 - the SLA tests' pinned clock, which the reports' history needs
