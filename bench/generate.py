@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,11 @@ def ensure_people(
     org_ids = dict(Organisation.objects.filter(name__in=seen).values_list("name", "pk"))
 
     # Organisation sizes are skewed too: a few large customers, many small ones.
-    org_weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(organisations))]
+    org_weights = list(accumulate(1.0 / (rank + 1) ** 0.8 for rank in range(len(organisations))))
     specs: list[tuple[User, Customer, str | None]] = []
     managers: set[str] = set()
     for index in range(customers):
-        organisation = rng.choices(organisations, weights=org_weights)[0] if rng.random() < 0.7 else None
+        organisation = rng.choices(organisations, cum_weights=org_weights)[0] if rng.random() < 0.7 else None
         code = organisation[1] if organisation and rng.random() < 0.9 else rng.choice(languages)
         first, last = rng.choice(names[code][0]), rng.choice(names[code][1])
         domain = organisation[2] if organisation else rng.choice(LANGUAGES[code].free_mail)
@@ -250,7 +251,7 @@ class Generator:
         self.technical = technical
         self.customers = customers
         # Some customers file many tickets, most a few: Zipf-like over a shuffled order.
-        self.customer_weights = [1.0 / (rank + 10) ** 0.6 for rank in range(len(customers))]
+        self.customer_weights = list(accumulate(1.0 / (rank + 10) ** 0.6 for rank in range(len(customers))))
         self.agents = agents
         self.writers = {code: Writer(language, rng) for code, language in LANGUAGES.items()}
         self.departments = {d.pk: d for d in Department.objects.all()}
@@ -285,7 +286,7 @@ class Generator:
         rng, tech = self.rng, self.technical
         created = self.start + timedelta(seconds=self.sequence * self.step + rng.random() * self.step)
         self.sequence += 1
-        customer = rng.choices(self.customers, cum_weights=None, weights=self.customer_weights)[0]
+        customer = rng.choices(self.customers, cum_weights=self.customer_weights)[0]
         writer = self.writers[customer.language]
         department_id = rng.choice(self.department_choices)
         department = self.departments[department_id]
