@@ -112,6 +112,9 @@ def ensure_people(
 ) -> tuple[list[Customer], dict[int, list[Agent]]]:
     """Organisations, customers and agents, made the same way for the same seed: a second run finds them
     by email and creates only what is missing. Returns the customers and department id -> agents."""
+    departments = list(Department.objects.order_by("pk"))
+    if not departments or not Priority.objects.exists():
+        raise SystemExit("No departments or priorities: run `python -m tessera migrate` first.")
     names = {code: (lang.first_names.split(), lang.last_names.split()) for code, lang in LANGUAGES.items()}
     languages = weighted(LANGUAGE_WEIGHTS)
 
@@ -161,7 +164,6 @@ def ensure_people(
             (user, Customer(0, first, code, email, domain, signature), organisation and organisation[0])
         )
 
-    departments = list(Department.objects.order_by("pk"))
     agent_specs: list[tuple[User, Agent, list[int]]] = []
     others = ("it", "pl", "fr")
     for index in range(agents):
