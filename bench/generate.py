@@ -144,10 +144,11 @@ def ensure_people(
         first, last = rng.choice(names[code][0]), rng.choice(names[code][1])
         domain = organisation[2] if organisation else rng.choice(LANGUAGES[code].free_mail)
         email = f"{slugify(first)}.{slugify(last)}{index}@{domain}"
-        company = organisation[0] if organisation else f"{first} {last}"
+        company = organisation[0] if organisation else ""
         signature = LANGUAGES[code].signature.format(
             first=first, last=last, company=company, phone=technical.phone()
         )
+        signature = "\n".join(line for line in signature.splitlines() if line)  # no company line
         user = User(
             email=email,
             full_name=f"{first} {last}",

@@ -97,9 +97,9 @@ def vocabulary(language: Language, seed: int = 1) -> list[str]:
     return list(dict.fromkeys(common + generated))
 
 
-def zipf_weights(size: int) -> list[float]:
-    """Cumulative Zipf-Mandelbrot weights for ranks 1..size."""
-    return list(accumulate(1.0 / (rank + 2.7) ** 1.05 for rank in range(1, size + 1)))
+def zipf_weights(size: int, first_rank: int = 1) -> list[float]:
+    """Cumulative Zipf-Mandelbrot weights for ranks first_rank..size."""
+    return list(accumulate(1.0 / (rank + 2.7) ** 1.05 for rank in range(first_rank, size + 1)))
 
 
 @dataclass
@@ -199,7 +199,7 @@ class Writer:
         self.rng = rng
         self.words = vocabulary(language)
         self._slot_words = self.words[self.SLOT_WORDS_FROM :]
-        self._slot_weights = zipf_weights(len(self.words))[self.SLOT_WORDS_FROM :]
+        self._slot_weights = zipf_weights(len(self.words), first_rank=self.SLOT_WORDS_FROM + 1)
         self._buffer: list[str] = []
         lang = language
         self.greetings = _compile(lang.greetings)
