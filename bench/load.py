@@ -11,8 +11,11 @@ measurement) on 127.0.0.1 only:
   queue-deep  same, with a cursor ~90% down the ticket ids (900k down on 1M tickets)  (agent token)
   detail      GET /api/v1/tickets/{id}: ticket + messages + timeline, random ids      (agent token)
 
-and reads VmHWM (peak RSS) of every gunicorn worker at the end. Results are printed as a table and
-written as JSON (--out). The data set must exist (bench/generate.py); this script creates its tokens.
+and reads VmHWM (peak RSS) of every gunicorn worker at the end. A task worker (`python -m tessera worker`)
+runs beside Tessera's server, as in production, so creation is measured while the worker drains what it
+queues (acknowledgements, notifications, their emails; --no-task-worker leaves it out). Results are
+printed as a table and written as JSON (--out). The data set must exist (bench/generate.py); this script
+creates its tokens.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench .venv/bin/python bench/load.py --pg
     TESSERA_DATA_DIR=/tmp/tessera-bench-sqlite .venv/bin/python bench/load.py
@@ -339,6 +342,12 @@ def main() -> None:
         action="store_true",
         help="diagnostic: turn the departments' auto_assign off during the run (data only; restored)",
     )
+    parser.add_argument(
+        "--no-task-worker",
+        dest="task_worker",
+        action="store_false",
+        help="diagnostic: no task worker beside the server (creation's queued work is not drained)",
+    )
     parser.add_argument("--_prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--_auto-assign", dest="set_auto_assign", help=argparse.SUPPRESS)
     opts = parser.parse_args()
@@ -452,6 +461,16 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
             ROOT,
         )
         url = f"http://127.0.0.1:{server.port}"
+        task_worker = None
+        if opts.task_worker:
+            log = tempfile.NamedTemporaryFile(prefix="bench-task-worker-", suffix=".log", delete=False)  # noqa: SIM115
+            task_worker = subprocess.Popen(  # noqa: S603 - fixed argument list
+                [PYTHON, "-m", "tessera", "worker"],
+                env=tessera_env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             plan = []
             if "create" in scenarios:
@@ -496,11 +515,15 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
             )
         finally:
             server.stop()
+            if task_worker is not None:
+                task_worker.terminate()  # our own worker, by PID
+                task_worker.wait(timeout=30)
     summary = {
         "database": prepared["vendor"],
         "tickets": prepared["tickets"],
         "deep_id": prepared["deep_id"],
         "auto_assign": not opts.without_auto_assign,
+        "task_worker": opts.task_worker,
         "duration": opts.duration,
         "warmup": opts.warmup,
         "results": results,
