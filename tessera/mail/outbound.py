@@ -24,7 +24,6 @@ from __future__ import annotations
 import logging
 import secrets
 import smtplib
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,8 +33,7 @@ from typing import Any
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import IntegrityError, connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from tessera.accounts.models import User
@@ -146,51 +144,17 @@ def queue_template_email(
 
 
 def _queue(row: OutboundEmail) -> OutboundEmail | None:
-    connection = connections[router.db_for_write(OutboundEmail)]
-    batch = _transaction_batch(connection) if connection.in_atomic_block else None
-    if batch is not None:
-        row.claim = batch.token
+    # One delivery task per email, written in the caller's transaction: both commit or roll back together
+    # (a savepoint's rollback included), with no bookkeeping of which transaction is open.
     try:
-        with transaction.atomic(using=connection.alias):  # a savepoint: a duplicate key leaves the caller's
-            row.save(force_insert=True)  # transaction usable
+        with transaction.atomic():  # a savepoint: a duplicate key leaves the caller's transaction usable
+            row.save(force_insert=True)
     except IntegrityError:
         if OutboundEmail.objects.filter(dedupe_key=row.dedupe_key).exists():
             return None  # already queued: idempotent
         raise
-    if batch is None:
-        _enqueue([row.pk])
-    elif not batch.enqueued:
-        _enqueue_batch(batch.token)
-        batch.enqueued = True
-        transaction.on_commit(batch, using=connection.alias)
+    _enqueue([row.pk])
     return row
-
-
-@dataclass(eq=False)
-class _Batch:
-    """The emails one transaction queues go out in one delivery task (one task row in the transaction,
-    one task run), which claims the rows carrying `token` in `claim` (blank on other queued rows).
-    Registered as an on-commit callback that does nothing: Django drops it when the transaction ends or
-    when a savepoint around the task's row rolls back, which is exactly when the batch is no longer there
-    to join."""
-
-    token: str
-    enqueued: bool = False
-
-    def __call__(self) -> None:
-        pass
-
-
-_batches = threading.local()
-
-
-def _transaction_batch(connection: BaseDatabaseWrapper) -> _Batch:
-    batch: _Batch | None = getattr(_batches, connection.alias, None)
-    # run_on_commit holds (savepoint ids, callback, robust) of the open transaction.
-    if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
-        batch = _Batch(token=f"batch-{secrets.token_hex(8)}")
-        setattr(_batches, connection.alias, batch)
-    return batch
 
 
 def queue_emails(emails: Sequence[EmailSpec]) -> int:
@@ -270,22 +234,15 @@ def _enqueue(pks: list[int], run_after: datetime | None = None) -> None:
     task.enqueue(pks)
 
 
-def _enqueue_batch(token: str) -> None:
-    from tessera.mail.tasks import deliver_batch
-
-    deliver_batch.enqueue(token)
-
-
 # Delivery -----------------------------------------------------------------------------------------------
 
 
-def claim(pks: Sequence[int], batch: str = "") -> list[OutboundEmail]:
-    """Claim queued rows that are due (the given ones, and those of a transaction's `batch`) with one
-    conditional UPDATE (committed before any SMTP traffic)."""
+def claim(pks: Sequence[int]) -> list[OutboundEmail]:
+    """Claim the given queued rows that are due with one conditional UPDATE (committed before any SMTP
+    traffic)."""
     now = clock.now()
     token = secrets.token_hex(8)
-    chosen = Q(pk__in=pks) | Q(claim=batch) if batch else Q(pk__in=pks)
-    OutboundEmail.objects.filter(chosen, state=State.QUEUED, next_attempt_at__lte=now).update(
+    OutboundEmail.objects.filter(pk__in=pks, state=State.QUEUED, next_attempt_at__lte=now).update(
         state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
     )
     return list(OutboundEmail.objects.filter(claim=token, state=State.SENDING).order_by("pk"))
@@ -354,11 +311,11 @@ def build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     return message
 
 
-def deliver(pks: Sequence[int], batch: str = "") -> dict[str, int]:
-    """Send the given queued emails (and those of a transaction's `batch`) over one connection of the
-    configured mailer; record each attempt; retry temporary failures with exponential backoff."""
+def deliver(pks: Sequence[int]) -> dict[str, int]:
+    """Send the given queued emails over one connection of the configured mailer; record each attempt;
+    retry temporary failures with exponential backoff."""
     with transaction.atomic():
-        rows = claim(pks, batch)
+        rows = claim(pks)
     counts = {"sent": 0, "retry": 0, "failed": 0}
     rows = set_aside_bouncing(render_claimed(rows, counts))
     if not rows:

@@ -14,14 +14,6 @@ def deliver_emails(email_ids: list[int]) -> dict[str, int]:
 
 
 @task
-def deliver_batch(batch: str) -> dict[str, int]:
-    """Send the emails one transaction queued (tessera.mail.outbound: they carry the batch's token)."""
-    from tessera.mail.outbound import deliver
-
-    return deliver([], batch)
-
-
-@task
 def process_inbound(message_id: int) -> str:
     """Turn one stored inbound message into a ticket or a reply (does nothing unless it is pending)."""
     from tessera.mail.inbound.pipeline import process

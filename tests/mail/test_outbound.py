@@ -233,21 +233,21 @@ def test_an_unknown_template_family_is_refused_when_queued() -> None:
     assert not OutboundEmail.objects.exists()
 
 
-def test_a_transactions_emails_go_out_in_one_delivery_task(smtp_sink: Any) -> None:
+def test_each_email_commits_or_rolls_back_with_its_delivery_task(smtp_sink: Any) -> None:
     customer = factories.customer("carla")
     colleague = factories.customer("colleague")
     factories.ticket(customer, cc=[colleague])  # two acknowledgements, one transaction
-    assert _delivery_tasks() == 1
+    assert _delivery_tasks() == 2
     with transaction.atomic():
         try:
-            with transaction.atomic():  # the batch's first email and its task, then rolled back
+            with transaction.atomic():  # an email and its task, then rolled back
                 queue_email(to="gone@example.com", subject="x", text="y", dedupe_key="rolled-back")
                 raise RuntimeError
         except RuntimeError:
             pass
         queue_email(to="kept@example.com", subject="x", text="y", dedupe_key="kept")
         queue_email(to="kept2@example.com", subject="x", text="y", dedupe_key="kept2")
-    assert _delivery_tasks() == 2  # the rolled-back task is gone; the later emails started a new batch
+    assert _delivery_tasks() == 4  # the rolled-back email's task is gone with it
     run_pending_tasks()
     assert {rcpt[0] for rcpt, _ in smtp_sink.messages} == {
         customer.email,
