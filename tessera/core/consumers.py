@@ -38,7 +38,8 @@ class WatchingConsumer(AsyncJsonWebsocketConsumer):
 
     async def may_receive(self) -> bool:
         """Whether the person behind the socket may still receive what it carries, asked afresh from
-        the database before every push (the app's access rules; the connection's user may be stale)."""
+        the database (the app's access rules; the connection's user may be stale). Every message sent
+        goes through push(), or follows its own call of this in the same check."""
         raise NotImplementedError
 
     async def push(self, content: dict[str, Any]) -> None:
