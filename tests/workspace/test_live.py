@@ -161,7 +161,7 @@ async def _test_an_agent_removed_from_the_department_stops_receiving(settings: A
 
 async def _test_a_ticket_moved_to_another_department_stops_its_pushes(settings: Any) -> None:
     settings.TESSERA_LIVE_POLL_SECONDS = 3600
-    _c, watcher, other, _x, ticket, seen = await setup()
+    _c, watcher, _other, _x, ticket, seen = await setup()
     communicator = await connect(watcher, ticket.pk, seen)
     assert await communicator.connect()
     admin = await database_sync_to_async(factories.admin)()
