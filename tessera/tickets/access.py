@@ -104,6 +104,18 @@ def can_work_on(user: User, ticket: Ticket) -> bool:
     return user.is_agent and can_view_ticket(user, ticket)
 
 
+def staff_for(ticket: Ticket) -> QuerySet[User]:
+    """The people who work on `ticket` (can_work_on from the ticket's side): active admins, and active
+    agents of its department or assigned to it."""
+    members = Membership.objects.filter(department_id=ticket.department_id).values("agent_id")
+    return User.objects.filter(
+        Q(role=User.Role.ADMIN)
+        | Q(role=User.Role.AGENT, pk__in=members)
+        | Q(role=User.Role.AGENT, pk=ticket.assignee_id or 0),
+        is_active=True,
+    )
+
+
 def can_work_in_department(user: User, department_id: int) -> bool:
     """Whether `user` may be given the department's tickets (as assignee, or by moving one there)."""
     if not (user.is_active and user.is_agent):

@@ -209,6 +209,9 @@ def _check_agreement(world: World) -> None:
         }, who
         for ticket in tickets:
             assert access.can_work_on(user, ticket) == (user.is_agent and ticket.pk in visible), who
+            assert access.can_work_on(user, ticket) == access.staff_for(ticket).filter(pk=user.pk).exists(), (
+                who
+            )
             shown = set(access.visible_messages(user, ticket).values_list("pk", flat=True))
             expected = {
                 m.pk for m in messages if m.ticket_id == ticket.pk and access.can_view_message(user, m)
