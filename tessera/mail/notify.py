@@ -21,6 +21,7 @@ from tessera.mail import ids
 from tessera.mail.models import InboundMessage
 from tessera.mail.outbound import Rendered, queue_template_email
 from tessera.notifications.models import MessageKind
+from tessera.tickets import access
 from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
 from tessera.tickets.reference import priority_by_slug
 
@@ -40,8 +41,6 @@ def quiet(active: bool = True) -> Iterator[None]:
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
     """Receiver of `event_recorded`: queues the customer emails this event calls for."""
-    if not event.is_public:
-        return
     template = _template_for(event)
     if template is None:
         return
@@ -96,6 +95,8 @@ def _recipients(ticket: Ticket, event: TimelineEvent, *, include_actor: bool) ->
     chosen = []
     for person in people:
         if person.pk in seen or not person.is_active or not person.email:
+            continue
+        if not access.shown_inside(person, event):  # what the customer may see of the ticket's history
             continue
         seen.add(person.pk)
         if person.pk == event.actor_id and not include_actor:

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.models import InboundMessage
-from tessera.tickets import permissions
+from tessera.tickets import access
 
 
 @require_GET
@@ -19,7 +19,7 @@ def original(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     if row is None or not getattr(user, "is_agent", False):
         raise Http404
-    if not user.is_admin and (row.ticket is None or not permissions.can_work_on(user, row.ticket)):  # type: ignore[union-attr,arg-type]
+    if not user.is_admin and (row.ticket is None or not access.can_work_on(user, row.ticket)):  # type: ignore[union-attr,arg-type]
         raise Http404
     response = HttpResponse(read_raw(row), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="message-{row.pk}.eml"'

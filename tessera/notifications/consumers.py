@@ -32,23 +32,39 @@ class UnreadCountConsumer(WatchingConsumer):
         return  # nothing to hear from the page
 
     async def notifications_unread(self, message: dict[str, Any]) -> None:
-        """Group message pushed after a commit (see live.publish)."""
-        await self._tell(int(message["count"]))
+        """Group message pushed after a commit (see live.publish): the count is read here, through the
+        access rules, so notifications about tickets the user can no longer see are not counted."""
+        await self.check()
 
     def watch_seconds(self) -> float:
         return live.watch_seconds()
 
     async def check(self) -> None:
+        if self.revoked:
+            return
         count = await database_sync_to_async(self._read)()
+        if count is None:
+            await self.revoke()
+            return
         await self._tell(count)
 
-    def _read(self) -> int:
-        live.mark_listening(self.user.pk)
-        return unread_count(self.user)
+    async def may_receive(self) -> bool:
+        return await database_sync_to_async(self._fresh_user)() is not None
+
+    def _fresh_user(self) -> User | None:
+        """The socket's user as the database has them now; None once deactivated or deleted."""
+        return User.objects.filter(pk=self.user.pk, is_active=True).first()
+
+    def _read(self) -> int | None:
+        user = self._fresh_user()
+        if user is None:
+            return None
+        live.mark_listening(user.pk)
+        return unread_count(user)
 
     async def _tell(self, count: int) -> None:
         if count == self.last:
             return
         self.last = count
         html = live.bell_html(count, self.user.language)
-        await self.send_json({"type": "unread", "count": count, "html": html})
+        await self.push({"type": "unread", "count": count, "html": html})

@@ -1,10 +1,10 @@
 """Telling open pages a user's unread count, without a reload.
 
 Two paths, as for open ticket pages (tessera.workspace.live), so it is right in every deployment:
-- push: after a commit that changes someone's notifications, their new count goes to their channel-layer
-  group. Only users with a page open are pushed to: consumers note that in the cache, so an announcement
-  to 100,000 customers costs one cache read per batch of 1,000 and no channel-layer traffic for the many
-  who are not looking.
+- push: after a commit that changes someone's notifications, their channel-layer group hears of it and
+  the consumer reads the new count itself (through tessera.tickets.access). Only users with a page open
+  are pushed to: consumers note that in the cache, so an announcement to 100,000 customers costs one
+  cache read per batch of 1,000 and no channel-layer traffic for the many who are not looking.
 - watch: the consumer also re-reads the count now and then. With the default in-memory layer, pushes
   from the HTTP workers and the task worker never reach the websocket process, so this is what carries
   the news there; with Redis it only repairs a push that was lost or overtaken.
@@ -19,12 +19,10 @@ from collections.abc import Iterable
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import translation
 
 from tessera.core.live import in_event_loop, live_poll_seconds, pushes_can_arrive, send_now
-from tessera.notifications.models import Notification
 
 logger = logging.getLogger("tessera.notifications")
 
@@ -64,20 +62,10 @@ def listening(user_ids: Iterable[int]) -> list[int]:
     return found
 
 
-def unread_counts(user_ids: list[int]) -> dict[int, int]:
-    """Unread count per user, in one query (the partial unread index serves it)."""
-    rows = (
-        Notification.objects.filter(user_id__in=user_ids, read_at__isnull=True)
-        .values("user_id")
-        .annotate(n=Count("id"))
-        .values_list("user_id", "n")
-    )
-    return {user_id: 0 for user_id in user_ids} | dict(rows)
-
-
 def publish_after_commit(user_ids: Iterable[int]) -> None:
-    """Push these users' new unread counts once the current transaction commits (nothing if it rolls
-    back). Callers pass each recipient once per batch, so a user gets one message per batch, not one per
+    """Tell these users' open pages that their unread count changed, once the current transaction commits
+    (nothing if it rolls back); each page's consumer reads the count itself, through the access rules.
+    Callers pass each recipient once per batch, so a user gets one message per batch, not one per
     notification."""
     ids = sorted(set(user_ids))
     if ids and pushes_can_arrive():
@@ -89,13 +77,10 @@ def publish(user_ids: list[int]) -> None:
         return  # the consumers' watch reports the change anyway
     try:
         present = listening(user_ids)
-        counts = unread_counts(present) if present else {}
     except Exception:  # a push is an optimisation; the watch still notices the change
         logger.warning("live unread push for %d users failed", len(user_ids), exc_info=True)
         return
-    send_now(
-        [(group_name(user_id), {"type": MESSAGE_TYPE, "count": count}) for user_id, count in counts.items()]
-    )
+    send_now([(group_name(user_id), {"type": MESSAGE_TYPE}) for user_id in present])
 
 
 def bell_html(count: int, language: str) -> str:

@@ -30,6 +30,7 @@ from tessera.notifications.models import (
     Notification,
     NotificationKind,
 )
+from tessera.tickets import access
 from tessera.tickets.models import Ticket
 
 if TYPE_CHECKING:
@@ -354,8 +355,9 @@ def set_email_preferences(*, actor: User, muted: Iterable[str]) -> EmailPreferen
 
 
 def visible_notifications(user: User) -> QuerySet[Notification]:
-    """A user's own notifications; nobody sees anyone else's."""
-    return Notification.objects.filter(user_id=user.pk)
+    """A user's own notifications (nobody sees anyone else's), less those about a ticket they can no
+    longer see: the rule is tessera.tickets.access's."""
+    return access.visible_notifications(user)
 
 
 def get_notification_for(user: User, notification_id: int) -> Notification:

@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Membership, User
 from tessera.notifications.models import NotificationKind
 from tessera.notifications.services import notify
+from tessera.tickets import access
 from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
 from tessera.tickets.reference import priority_by_slug
 
@@ -89,10 +89,10 @@ def _customers(event: TimelineEvent) -> list[User]:
 
 
 def _notify_customers(event: TimelineEvent, kind: str, render: Any) -> list[object]:
-    if not event.is_public:
-        return []
     results: list[object] = []
     for user in _customers(event):
+        if not access.shown_inside(user, event):  # the customer side is on the ticket: only the event counts
+            continue
         with translation.override(user.language):
             title, body = render(user)
             results.append(
@@ -233,15 +233,8 @@ def mentioned_agents(ticket: Ticket, text: str) -> list[User]:
             locals_.add(plain.rstrip("._-").casefold())
     if not names and not locals_:
         return []
-    members = Membership.objects.filter(department_id=ticket.department_id).values("agent_id")
-    candidates = User.objects.filter(
-        Q(role=User.Role.ADMIN) | Q(role=User.Role.AGENT, pk__in=members) | Q(pk=ticket.assignee_id or 0),
-        is_active=True,
-    ).order_by("pk")
     found = []
-    for user in candidates:
-        if not user.is_agent:
-            continue
+    for user in access.staff_for(ticket).order_by("pk"):
         local = user.email.split("@", 1)[0].casefold()
         if local in locals_ or (user.full_name and user.full_name.strip().casefold() in names):
             found.append(user)

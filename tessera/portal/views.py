@@ -1,5 +1,5 @@
 """Client-area pages. Each view: form validation (no writes) → access through tickets.queries → one
-service call → redirect or re-render. Permission decisions live in tickets.permissions/queries."""
+service call → redirect or re-render. Who sees what is decided in tessera.tickets.access."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -26,11 +27,12 @@ from tessera.core.errors import DomainError, NotFound, PermissionDenied, Validat
 from tessera.core.pagination import paginate
 from tessera.portal import services
 from tessera.portal.forms import NewTicketForm, ReplyForm
+from tessera.tickets import access
 from tessera.tickets import services as ticket_services
-from tessera.tickets.attachments import CheckedFile, check_file
+from tessera.tickets.attachments import CheckedFile, attachment_response, check_file
 from tessera.tickets.events import Kind
 from tessera.tickets.models import Attachment, Message, Priority, Status, Ticket, TimelineEvent
-from tessera.tickets.queries import get_ticket_for, visible_tickets
+from tessera.tickets.queries import get_attachment_for, get_ticket_for, visible_tickets
 
 PAGE_SIZE = 25
 CLASSIFYING = ("department", "priority", "impact", "urgency")
@@ -343,25 +345,30 @@ class Entry:
     text: str = ""
 
 
-PUBLIC_CHANGES = (Kind.STATUS_CHANGED, Kind.PRIORITY_CHANGED, Kind.DEPARTMENT_CHANGED)
+# What the conversation shows as a line of its own; the customer's other events are shown by what they
+# point at (CREATED by the first bubble, REPLIED by the reply, ATTACHMENT_ADDED by the file).
+PUBLIC_CHANGES = (
+    Kind.STATUS_CHANGED,
+    Kind.PRIORITY_CHANGED,
+    Kind.DEPARTMENT_CHANGED,
+    Kind.MERGED,
+    Kind.MERGED_FROM,
+)
 
 
-def _conversation(ticket: Ticket) -> tuple[list[Entry], list[Attachment]]:
-    public_files = Attachment.objects.filter(message__kind=Message.Kind.REPLY)
+def _conversation(user: User, ticket: Ticket) -> tuple[list[Entry], list[Attachment]]:
+    """The replies, changes and files `user` may see, as the API shows them (tessera.tickets.access)."""
+    files = access.visible_attachments(user, ticket).order_by("id")
     replies = list(
-        ticket.messages.filter(kind=Message.Kind.REPLY)
+        access.visible_messages(user, ticket)
         .select_related("author")
-        .prefetch_related(Prefetch("attachments", queryset=public_files))
+        .prefetch_related(Prefetch("attachments", queryset=files))
     )
-    events = list(
-        TimelineEvent.objects.filter(ticket=ticket, is_public=True, kind__in=PUBLIC_CHANGES).select_related(
-            "actor"
-        )
-    )
+    events = list(access.visible_events(user, ticket).filter(kind__in=PUBLIC_CHANGES).select_related("actor"))
     entries = [Entry("message", m.created_at, message=m) for m in replies]
     entries += [Entry("event", e.created_at, event=e, text=_describe(e)) for e in events]
     entries.sort(key=lambda e: e.at)
-    ticket_files = list(ticket.attachments.filter(message__isnull=True))
+    ticket_files = list(files.filter(message__isnull=True))
     return entries, ticket_files
 
 
@@ -373,6 +380,16 @@ def _describe(event: TimelineEvent) -> str:
     if event.kind == Kind.PRIORITY_CHANGED:
         name = Priority.objects.filter(slug=str(event.new)).values_list("name", flat=True).first()
         return _("Priority changed to %(priority)s") % {"priority": name or event.new}
+    if event.kind == Kind.MERGED:
+        into = (event.new or {}).get("into", "?")
+        return _("Merged into ticket %(reference)s") % {
+            "reference": f"{settings.TESSERA_TICKET_PREFIX}-{into}"
+        }
+    if event.kind == Kind.MERGED_FROM:
+        source = (event.new or {}).get("from", "?")
+        return _("Ticket %(reference)s was merged into this one") % {
+            "reference": f"{settings.TESSERA_TICKET_PREFIX}-{source}"
+        }
     name = Department.objects.filter(slug=str(event.new)).values_list("name", flat=True).first()
     return _("Moved to the %(department)s department") % {"department": name or event.new}
 
@@ -382,14 +399,13 @@ def _ticket_context(
 ) -> dict[str, Any]:
     from tessera.sla.queries import expected_response
 
-    entries, ticket_files = _conversation(ticket)
+    entries, ticket_files = _conversation(_user(request), ticket)
     now = clock.now()
     prompt = None
     if ticket.status == Status.WAITING:
         asked = (
-            TimelineEvent.objects.filter(
-                ticket=ticket, kind=Kind.STATUS_CHANGED, is_public=True, new=Status.WAITING
-            )
+            access.visible_events(_user(request), ticket)
+            .filter(kind=Kind.STATUS_CHANGED, new=Status.WAITING)
             .order_by("-id")
             .first()
         )
@@ -465,8 +481,6 @@ def ticket_status(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    from tessera.tickets.api import attachment_response, get_attachment_for
-
     try:
         found = get_attachment_for(_user(request), attachment_id)
     except NotFound:

@@ -511,7 +511,7 @@ def recipient_ids(component_ids: list[int]) -> list[int]:
 
 def link_ticket(*, actor: User, incident: Incident, ticket: Ticket) -> IncidentTicket:
     """Link a ticket the agent can see to an incident (idempotent)."""
-    from tessera.tickets.permissions import can_work_on
+    from tessera.tickets.access import can_work_on
 
     _check_staff(actor)
     if not can_work_on(actor, ticket):

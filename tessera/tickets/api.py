@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema
@@ -17,10 +16,10 @@ from pydantic import BaseModel, Field
 from tessera.accounts.models import User
 from tessera.accounts.queries import department_by_id, get_contact_for, get_department_for
 from tessera.api.schemas import StrictSchema, request_actor
-from tessera.core import rows
-from tessera.core.errors import NotFound, ValidationFailed
-from tessera.tickets import queries, services
-from tessera.tickets.models import Attachment, Channel, Message, Priority, Status, Ticket, TimelineEvent
+from tessera.core.errors import ValidationFailed
+from tessera.tickets import access, queries, services
+from tessera.tickets.attachments import attachment_response
+from tessera.tickets.models import Attachment, Channel, Priority, Status, Ticket
 from tessera.tickets.reference import priority_by_id, priority_by_slug
 
 router = Router(tags=["tickets"])
@@ -199,41 +198,10 @@ def _person(user: User) -> dict[str, Any]:
     return {"id": user.pk, "email": user.email, "name": user.display_name}
 
 
-_people_by_id = rows.Query(
-    User, lambda ids: User.objects.filter(pk__in=ids).values_list("id", "email", "full_name")
-)
-
-
-def _people(ids: set[int | None], known: Sequence[User] = ()) -> dict[int, dict[str, Any]]:
-    """The people a response mentions: those `known` as instances, the others in one query (joins per
-    role cost more to plan than to run)."""
-    people = {user.pk: _person(user) for user in known if user.pk in ids}
-    found = _people_by_id(sorted(i for i in ids if i is not None and i not in people))
-    return people | {pk: {"id": pk, "email": email, "name": name or email} for pk, email, name in found}
-
-
-_tags_of = rows.Query(
-    Ticket.tags.through,
-    lambda ids: (
-        Ticket.tags.through.objects.filter(ticket_id__in=ids)
-        .order_by("tag__name")
-        .values_list("ticket_id", "tag__name")
-    ),
-)
-_cc_of = rows.Query(
-    Ticket.cc.through,
-    lambda ids: (
-        Ticket.cc.through.objects.filter(ticket_id__in=ids)
-        .order_by("user_id")
-        .values_list("ticket_id", "user_id")
-    ),
-)
-
-
-def _by_ticket(query: rows.Query, ids: list[int]) -> dict[int, list[Any]]:
-    """A (ticket id, value) read grouped by ticket, in the read's order."""
+def _by_ticket(pairs: Any) -> dict[int, list[Any]]:
+    """(ticket id, value) rows grouped by ticket, in the rows' order."""
     grouped: dict[int, list[Any]] = {}
-    for ticket_id, value in query(ids):
+    for ticket_id, value in pairs:
         grouped.setdefault(ticket_id, []).append(value)
     return grouped
 
@@ -241,20 +209,19 @@ def _by_ticket(query: rows.Query, ids: list[int]) -> dict[int, list[Any]]:
 def tickets_out(
     tickets: list[Ticket],
     *,
-    people: dict[int, dict[str, Any]] | None = None,
     tags: dict[int, list[str]] | None = None,
     cc: dict[int, list[int]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Tickets as the API shows them, with a fixed number of queries however many there are: people,
-    tags and CC ids in one query each (skipped when the caller already has them); departments and
-    priorities from the per-process copy."""
+    """Tickets as the API shows them, with a fixed number of queries however many there are: tags and CC
+    ids in one query each (skipped when the caller already has them); people from the tickets' own
+    select_related; departments and priorities from the per-process copy."""
     ids = [t.pk for t in tickets]
-    if people is None:
-        people = _people({pk for t in tickets for pk in (t.requester_id, t.submitted_by_id, t.assignee_id)})
     if tags is None:
-        tags = _by_ticket(_tags_of, ids)
+        links = Ticket.tags.through.objects.filter(ticket_id__in=ids).order_by("tag__name")
+        tags = _by_ticket(links.values_list("ticket_id", "tag__name"))
     if cc is None:
-        cc = _by_ticket(_cc_of, ids)
+        copied = Ticket.cc.through.objects.filter(ticket_id__in=ids).order_by("user_id")
+        cc = _by_ticket(copied.values_list("ticket_id", "user_id"))
     result = []
     for ticket in tickets:
         department = department_by_id(ticket.department_id)
@@ -270,9 +237,9 @@ def tickets_out(
                 "urgency": ticket.urgency,
                 "channel": ticket.channel,
                 "department": {"id": department.pk, "slug": department.slug, "name": department.name},
-                "requester": people[ticket.requester_id],
-                "submitted_by": people[ticket.submitted_by_id],
-                "assignee": people.get(ticket.assignee_id) if ticket.assignee_id else None,
+                "requester": _person(ticket.requester),
+                "submitted_by": _person(ticket.submitted_by),
+                "assignee": _person(ticket.assignee) if ticket.assignee else None,
                 "tags": tags.get(ticket.pk, []),
                 "cc": cc.get(ticket.pk, []),
                 "details": {name: getattr(ticket, name) for name in services.DETAIL_FIELDS},
@@ -298,89 +265,32 @@ def ticket_detail_out(
     tags: list[str] | None = None,
     cc: list[int] | None = None,
 ) -> dict[str, Any]:
-    """A ticket with its conversation, timeline and files. `new`: just created here, so it has no
-    messages or files yet and those queries are skipped; `tags`/`cc` when the caller knows them."""
-    message_rows = [] if new else _MESSAGES.read(user, ticket.pk)
-    event_rows = _EVENTS.read(user, ticket.pk)
-    mentioned: set[int | None] = {ticket.requester_id, ticket.submitted_by_id, ticket.assignee_id}
-    people = _people(
-        mentioned | {m["author_id"] for m in message_rows} | {e["actor_id"] for e in event_rows},
-    )
+    """A ticket with the conversation, timeline and files `user` may see (tessera.tickets.access). `new`:
+    just created here, so it has no messages yet and that query is skipped; `tags`/`cc` when the caller
+    knows them."""
+    messages = [] if new else list(access.visible_messages(user, ticket).select_related("author"))
+    events = list(access.visible_events(user, ticket).select_related("actor").order_by("created_at", "id"))
     data = ticket_out(
-        ticket,
-        people=people,
-        tags=None if tags is None else {ticket.pk: tags},
-        cc=None if cc is None else {ticket.pk: cc},
+        ticket, tags=None if tags is None else {ticket.pk: tags}, cc=None if cc is None else {ticket.pk: cc}
     )
-    data["messages"] = [
-        {
-            "id": m["id"],
-            "kind": m["kind"],
-            "channel": m["channel"],
-            "author": people[m["author_id"]],
-            "body": m["body"],
-            "created_at": m["created_at"],
-        }
-        for m in message_rows
-    ]
+    data["messages"] = [_message_out(m) for m in messages]
     data["timeline"] = [
         {
-            "id": e["id"],
-            "kind": e["kind"],
-            "channel": e["channel"],
-            "actor": people[e["actor_id"]] if e["actor_id"] else None,
-            "old": e["old"],
-            "new": e["new"],
-            "reason": e["reason"],
-            "message_id": e["message_id"],
-            "created_at": e["created_at"],
+            "id": e.pk,
+            "kind": e.kind,
+            "channel": e.channel,
+            "actor": _person(e.actor) if e.actor else None,
+            "old": e.old,
+            "new": e.new,
+            "reason": e.reason,
+            "message_id": e.message_id,
+            "created_at": e.created_at,
         }
-        for e in event_rows
+        for e in events
     ]
-    data["attachments"] = [] if new else _ATTACHMENTS.read(user, ticket.pk)
+    attachments = [] if new else access.visible_attachments(user, ticket).order_by("id")
+    data["attachments"] = [_attachment_out(a) for a in attachments]
     return data
-
-
-class _TicketRows:
-    """A ticket's rows of one kind as the detail shows them: all of them to agents, those matching
-    `for_customers` to the customer side; each read prepared once (rows.Query)."""
-
-    def __init__(self, model: type[Any], fields: tuple[str, ...], order: tuple[str, ...], for_customers: Q):
-        self.fields = fields
-
-        def build(visible: Q) -> rows.Query:
-            return rows.Query(
-                model,
-                lambda ticket_id: (
-                    model.objects.filter(visible, ticket_id=ticket_id).order_by(*order).values_list(*fields)
-                ),
-            )
-
-        self.for_agents, self.for_customers = build(Q()), build(for_customers)
-
-    def read(self, user: User, ticket_id: int) -> list[dict[str, Any]]:
-        query = self.for_agents if user.is_agent else self.for_customers
-        return [dict(zip(self.fields, row, strict=True)) for row in query(ticket_id)]
-
-
-_MESSAGES = _TicketRows(
-    Message,
-    ("id", "kind", "channel", "author_id", "body", "created_at"),
-    ("created_at", "id"),
-    Q(kind=Message.Kind.REPLY),
-)
-_EVENTS = _TicketRows(
-    TimelineEvent,
-    ("id", "kind", "channel", "actor_id", "old", "new", "reason", "message_id", "created_at"),
-    ("created_at", "id"),
-    Q(is_public=True),
-)
-_ATTACHMENTS = _TicketRows(
-    Attachment,
-    ("id", "filename", "content_type", "size", "message_id", "created_at"),
-    ("id",),
-    ~Q(message__kind=Message.Kind.NOTE),
-)
 
 
 def _priority(slug: str | None) -> Priority | None:
@@ -431,33 +341,37 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
     user = request_actor(request)
-    conditions: dict[str, rows.Argument] = {}
-    fixed: tuple[tuple[str, bool], ...] = ()
+    tickets = queries.visible_tickets(user)
     if filters.department:
-        conditions["department_id"] = get_department_for(user, filters.department).pk
+        tickets = tickets.filter(department_id=get_department_for(user, filters.department).pk)
     if filters.status:
         for status in filters.status:
             services.clean_choice(status, Status, "status")
-        conditions["status__in"] = sorted(set(filters.status))
+        tickets = tickets.filter(status__in=sorted(set(filters.status)))
     if filters.assignee == "me":
-        conditions["assignee_id"] = user.pk
+        tickets = tickets.filter(assignee_id=user.pk)
     elif filters.assignee == "none":
-        fixed = (("assignee__isnull", True),)
+        tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee:
         if not filters.assignee.isdigit():
             raise ValidationFailed(_("Use an agent id, “me” or “none”."), field="assignee")
-        conditions["assignee_id"] = int(filters.assignee)
+        tickets = _filter_id(tickets, "assignee_id", int(filters.assignee))
     priority = _priority(filters.priority)
     if priority is not None:
-        conditions["priority_id"] = priority.pk
+        tickets = tickets.filter(priority_id=priority.pk)
     if filters.requester:
-        conditions["requester_id"] = filters.requester
+        tickets = _filter_id(tickets, "requester_id", filters.requester)
     if filters.tag:
-        conditions["tags__name"] = filters.tag
+        tickets = tickets.filter(tags__name=filters.tag)
     if filters.channel:
-        conditions["channel"] = services.clean_choice(filters.channel, Channel, "channel")
-    page = queries.ticket_page(user, conditions, fixed=fixed, cursor=filters.cursor, limit=filters.limit)
+        tickets = tickets.filter(channel=services.clean_choice(filters.channel, Channel, "channel"))
+    page = queries.ticket_page(user, tickets, cursor=filters.cursor, limit=filters.limit)
     return {"items": tickets_out(page.items), "next_cursor": page.next_cursor}
+
+
+def _filter_id(tickets: QuerySet[Ticket], column: str, value: int) -> QuerySet[Ticket]:
+    # An id beyond the column's range names no ticket (and the database drivers refuse the value).
+    return tickets.filter(**{column: value}) if value in queries.BIGINT else tickets.none()
 
 
 @router.get(
@@ -465,7 +379,7 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
 )
 def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
     user = request_actor(request)
-    return ticket_detail_out(user, queries.get_ticket_for(user, ticket_id, related=False))
+    return ticket_detail_out(user, queries.get_ticket_for(user, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Reply (public)")
@@ -648,28 +562,4 @@ def _attachment_out(a: Attachment) -> dict[str, Any]:
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment (always as a download)")
 def download(request: HttpRequest, attachment_id: int) -> FileResponse:
-    user = request_actor(request)
-    attachment = get_attachment_for(user, attachment_id)
-    return attachment_response(attachment)
-
-
-def get_attachment_for(user: User, attachment_id: int) -> Attachment:
-    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
-    if attachment is None:
-        raise NotFound(_("Attachment not found."))
-    queries.get_ticket_for(user, attachment.ticket_id)  # 404 unless the ticket is visible
-    if attachment.message is not None and attachment.message.kind == "note" and not user.is_agent:
-        raise NotFound(_("Attachment not found."))
-    return attachment
-
-
-def attachment_response(attachment: Attachment) -> FileResponse:
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(queries.get_attachment_for(request_actor(request), attachment_id))

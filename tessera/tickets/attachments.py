@@ -1,4 +1,5 @@
-"""Attachment checks: limits, and the file's type decided by its content, never by its name."""
+"""Attachment checks: limits, and the file's type decided by its content, never by its name; and the
+download response (who may download is tessera.tickets.access.can_download/downloadable_attachments)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from dataclasses import dataclass
 import puremagic
 from django.conf import settings
 from django.core.files import File
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
 from tessera.core.errors import ValidationFailed
+from tessera.tickets.models import Attachment
 
 # Types we accept, by sniffed MIME type. HTML, SVG and executables are never accepted: they could
 # run script in a browser or on an agent's machine.
@@ -154,3 +157,16 @@ def _too_large(filename: str, limit: int) -> ValidationFailed:
         _("“%(name)s” is too large: at most %(mb)d MB.") % {"name": filename, "mb": limit // (1024 * 1024)},
         field="attachments",
     )
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """The file, always as a download, never rendered or sniffed by the browser."""
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=attachment.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

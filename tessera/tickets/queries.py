@@ -1,124 +1,74 @@
-"""The one way to fetch tickets: everything visible to an actor, or one ticket as 404 if not."""
+"""The one way to fetch tickets and what is inside them: built on tessera.tickets.access, an invisible
+object is NotFound (a 404), so its existence does not leak."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Hashable
-from typing import Any
-
-from django.db import router
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.accounts.queries import department_by_id
-from tessera.core import rows
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.core.pagination import Page, decode_cursor, encode_cursor
-from tessera.tickets.models import Ticket
-from tessera.tickets.permissions import agent_visibility, customer_visibility
+from tessera.tickets.access import downloadable_attachments, visible_tickets
+from tessera.tickets.models import Attachment, Ticket
 from tessera.tickets.reference import priority_by_id
 
-# Who sees which tickets, by kind of user: rule(*values) is the condition (None: every ticket).
-_RULES: dict[str, Callable[..., Q] | None] = {
-    "admin": None,
-    "agent": agent_visibility,
-    "customer": customer_visibility,
-    "manager": customer_visibility,  # with the organisation's tickets
-}
+__all__ = ["get_attachment_for", "get_ticket_for", "ticket_page", "visible_tickets"]
 
-
-def _visibility(user: User) -> tuple[str, tuple[int, ...]]:
-    """The user's kind (a key of _RULES) and the values its rule takes."""
-    if user.is_admin:
-        return "admin", ()
-    if user.is_agent:
-        return "agent", (user.pk,)
-    if user.is_org_manager and user.organisation_id:
-        return "manager", (user.pk, user.organisation_id)
-    return "customer", (user.pk,)
-
-
-def _visible(kind: str, values: tuple[Any, ...]) -> QuerySet[Ticket]:
-    rule = _RULES[kind]
-    return Ticket.objects.all() if rule is None else Ticket.objects.filter(rule(*values))
-
-
-def visible_tickets(user: User) -> QuerySet[Ticket]:
-    return _visible(*_visibility(user))
-
-
-TICKET_COLUMNS = tuple(field.attname for field in Ticket._meta.concrete_fields)
+BIGINT = range(-(2**63), 2**63)
 
 
 def ticket_page(
     user: User,
-    conditions: dict[str, rows.Argument],
+    tickets: QuerySet[Ticket],
     *,
-    fixed: tuple[tuple[str, Hashable], ...] = (),
     cursor: str | None,
     limit: int,
 ) -> Page[Ticket]:
-    """A page of the tickets `user` sees, newest first, that match `conditions` (lookup → value, such as
-    status__in → ["open"]) and `fixed` (lookups whose value is part of the SQL, such as
-    assignee__isnull → True), after the ticket the cursor names. The SQL is prepared once per kind of
-    user, set of lookups and limit (rows.Query): building it through the ORM was a third of a queue page."""
-    kind, values = _visibility(user)
-    after: tuple[int, ...] = ()
+    """A page of `tickets` (a queryset built on visible_tickets(user)), newest first, after the ticket the
+    cursor names, with the people the API shows in the same query."""
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
-        if type(last_id) is not int or last_id not in rows.BIGINT:
+        if type(last_id) is not int or last_id not in BIGINT:
             raise ValidationFailed(_("The cursor is not valid."), field="cursor")
-        after = (last_id,)
-    query = _page_query(kind, len(values), tuple(conditions), fixed, bool(after), limit + 1)
-    found = _tickets(query(*values, *conditions.values(), *after))
+        tickets = tickets.filter(id__lt=last_id)
+    found = list(tickets.select_related("requester", "submitted_by", "assignee").order_by("-id")[: limit + 1])
+    for ticket in found:
+        _reference_data(ticket)
     if len(found) <= limit:
         return Page(items=found, next_cursor=None)
     found = found[:limit]
     return Page(items=found, next_cursor=encode_cursor([found[-1].pk]))
 
 
-@functools.lru_cache(maxsize=256)
-def _page_query(
-    kind: str,
-    arity: int,
-    lookups: tuple[str, ...],
-    fixed: tuple[tuple[str, Hashable], ...],
-    after: bool,
-    size: int,
-) -> rows.Query:
-    """The prepared page read; its arguments are the `arity` values of the kind's rule, one per lookup,
-    then the cursor's id when `after`."""
-
-    def build(*args: Any) -> QuerySet[Any, Any]:
-        chosen = args[arity : arity + len(lookups)]
-        tickets = _visible(kind, args[:arity]).filter(**dict(zip(lookups, chosen, strict=True)))
-        tickets = tickets.filter(**dict(fixed))
-        if after:
-            tickets = tickets.filter(id__lt=args[-1])
-        return tickets.order_by("-id").values_list(*TICKET_COLUMNS)[:size]
-
-    return rows.Query(Ticket, build)
-
-
-def _tickets(found: list[tuple[Any, ...]]) -> list[Ticket]:
-    return rows.instances(Ticket, router.db_for_read(Ticket), found)
-
-
-def get_ticket_for(user: User, ticket_id: int, *, related: bool = True) -> Ticket:
-    """The ticket if `user` may see it, else NotFound. With `related`, its people come in the same query
-    (the services use them); without, the read is prepared (as a page of one). Department and priority
-    always come from the per-process copy."""
-    ticket: Ticket | None = None
-    if related:
-        tickets = visible_tickets(user).filter(pk=ticket_id)
-        ticket = tickets.select_related("requester", "submitted_by", "assignee").first()
-    else:
-        kind, values = _visibility(user)
-        found = _tickets(_page_query(kind, len(values), ("id",), (), False, 1)(*values, ticket_id))
-        ticket = found[0] if found else None
+def get_ticket_for(user: User, ticket_id: int) -> Ticket:
+    """The ticket if `user` may see it, with its people, else NotFound."""
+    if ticket_id not in BIGINT:
+        raise NotFound(_("Ticket not found."))
+    ticket = (
+        visible_tickets(user)
+        .filter(pk=ticket_id)
+        .select_related("requester", "submitted_by", "assignee")
+        .first()
+    )
     if ticket is None:
         raise NotFound(_("Ticket not found."))
+    return _reference_data(ticket)
+
+
+def _reference_data(ticket: Ticket) -> Ticket:
+    # Department and priority come from the per-process copy, not from a join or a query each.
     ticket.department = department_by_id(ticket.department_id)
     ticket.priority = priority_by_id(ticket.priority_id)
     return ticket
+
+
+def get_attachment_for(user: User, attachment_id: int) -> Attachment:
+    """The attachment if `user` may download it, else NotFound (a note's file is as absent as any)."""
+    found = (
+        downloadable_attachments(user).filter(pk=attachment_id).first() if attachment_id in BIGINT else None
+    )
+    if found is None:
+        raise NotFound(_("Attachment not found."))
+    return found

@@ -18,7 +18,7 @@ from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
-from tessera.tickets import permissions
+from tessera.tickets import access
 from tessera.tickets.attachments import CheckedFile, check_files
 from tessera.tickets.events import Kind, record_event
 from tessera.tickets.models import (
@@ -250,7 +250,7 @@ def add_reply(
     text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
     checked = check_files(files)
     channel = clean_choice(channel, Channel, "channel") or Channel.WEB
-    is_agent = permissions.can_work_on(actor, ticket)
+    is_agent = access.can_work_on(actor, ticket)
     new_status = _status_after_reply(ticket, is_agent)
     with transaction.atomic():
         old_status = ticket.status
@@ -337,7 +337,7 @@ def transition_ticket(
     if not target:
         raise ValidationFailed(_("This field is required."), field="status")
     reason = clean_text(reason, field="reason", max_length=REASON_MAX)
-    allowed = TRANSITIONS if permissions.can_work_on(actor, ticket) else CUSTOMER_TRANSITIONS
+    allowed = TRANSITIONS if access.can_work_on(actor, ticket) else CUSTOMER_TRANSITIONS
     if target == ticket.status or target not in allowed[ticket.status]:
         raise IllegalTransition(
             _("A ticket that is %(current)s cannot be moved to %(target)s.")
@@ -346,11 +346,7 @@ def transition_ticket(
         )
     if target == Status.WAITING and not reason:
         raise ValidationFailed(_("Say what information you need from the customer."), field="reason")
-    if (
-        ticket.status == Status.RESOLVED
-        and target == Status.OPEN
-        and not permissions.can_work_on(actor, ticket)
-    ):
+    if ticket.status == Status.RESOLVED and target == Status.OPEN and not access.can_work_on(actor, ticket):
         _check_reopen_window(ticket)
     with transaction.atomic():
         old_status = ticket.status
@@ -401,7 +397,7 @@ def assign_ticket(
     system: no permission check, the assignee rule still applies."""
     _check_agent_or_system(actor, ticket)
     if assignee is not None and not (
-        assignee.is_active and permissions.can_work_in_department(assignee, ticket.department_id)
+        assignee.is_active and access.can_work_in_department(assignee, ticket.department_id)
     ):
         raise ValidationFailed(
             _("The assignee must be an agent of the ticket's department."), field="assignee"
@@ -436,7 +432,7 @@ def change_department(
     if not department.is_active:
         raise ValidationFailed(_("This department does not accept tickets."), field="department")
     old = ticket.department.slug
-    keep_assignee = ticket.assignee is not None and permissions.can_work_in_department(
+    keep_assignee = ticket.assignee is not None and access.can_work_in_department(
         ticket.assignee, department.pk
     )
     with transaction.atomic():
@@ -528,7 +524,7 @@ def set_cc(*, actor: User, ticket: Ticket, contacts: list[User], channel: str = 
     """Replace the CC contacts (agents, or the requester for their own ticket); they see the ticket and its
     public replies."""
     _check_visible(actor, ticket)
-    if not (permissions.can_work_on(actor, ticket) or actor.pk == ticket.requester_id):
+    if not (access.can_work_on(actor, ticket) or actor.pk == ticket.requester_id):
         raise PermissionDenied(_("Only the requester or an agent can change who is copied."))
     if any(contact.is_agent for contact in contacts):
         raise ValidationFailed(_("Only customer contacts can be copied on a ticket."), field="cc")
@@ -597,13 +593,13 @@ def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str =
 
 
 def _check_visible(actor: User, ticket: Ticket) -> None:
-    if not permissions.can_view(actor, ticket):
+    if not access.can_view_ticket(actor, ticket):
         raise NotFound(_("Ticket not found."))
 
 
 def _check_agent(actor: User, ticket: Ticket) -> None:
     _check_visible(actor, ticket)
-    if not permissions.can_work_on(actor, ticket):
+    if not access.can_work_on(actor, ticket):
         raise PermissionDenied(_("Only agents of the ticket's department can do this."))
 
 

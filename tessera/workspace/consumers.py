@@ -55,13 +55,24 @@ class TicketWatchConsumer(WatchingConsumer):
         return live_poll_seconds()
 
     async def check(self) -> None:
+        if self.revoked:
+            return
         current = await database_sync_to_async(live.snapshot)(self.ticket_id)
         if current is None:
             await self.close(code=4404)
             return
         if current.last_event_id <= self.seen:
             return
+        # Access is re-checked before the news is even read: the agent may have left the department, or
+        # the ticket moved out of theirs, since the socket opened.
+        if not await self.may_receive():
+            await self.revoke()
+            return
         changes = await database_sync_to_async(live.changes_since)(self.user, self.ticket_id, self.seen)
         self.seen = current.last_event_id
         if changes:  # the agent's own changes reach their page through their own request
             await self.send_json({"type": "changed", "version": current.version, "changes": changes})
+
+    async def may_receive(self) -> bool:
+        allowed: bool = await database_sync_to_async(live.may_watch)(self.user.pk, self.ticket_id)
+        return allowed

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core.live import push_after_commit
+from tessera.tickets import access
 from tessera.tickets.models import Priority, Status, Ticket, TimelineEvent
 
 
@@ -48,10 +49,19 @@ def snapshot(ticket_id: int) -> Snapshot | None:
     return Snapshot(version=row, last_event_id=last or 0)
 
 
+def may_watch(user_id: int, ticket_id: int) -> bool:
+    """Re-checked before every push, from fresh rows: the agent may have left the ticket's department or
+    been deactivated, or the ticket moved to a department they are not in."""
+    user = User.objects.filter(pk=user_id).first()
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    return user is not None and ticket is not None and access.can_work_on(user, ticket)
+
+
 def changes_since(user: User, ticket_id: int, after_event_id: int) -> list[str]:
-    """One line per change made by someone else after `after_event_id`, newest last."""
+    """One line per change made by someone else after `after_event_id` that `user` may see, newest last."""
     events = (
-        TimelineEvent.objects.filter(ticket_id=ticket_id, id__gt=after_event_id)
+        access.visible_events(user, Ticket(pk=ticket_id))
+        .filter(id__gt=after_event_id)
         .exclude(actor_id=user.pk)
         .select_related("actor")
         .order_by("id")[:20]

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Department, User
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text
-from tessera.tickets import permissions
+from tessera.tickets import access
 from tessera.tickets import services as tickets
 from tessera.tickets.models import Channel, Message, Priority, Status, Ticket
 from tessera.tickets.queries import get_ticket_for
@@ -57,7 +57,7 @@ def split_message(*, actor: User, message: Message, subject: str) -> Ticket:
     """Turn a public reply into a new ticket for the same requester and department. One transaction:
     the new ticket, and an internal note on each ticket pointing at the other."""
     ticket = message.ticket
-    if not permissions.can_work_on(actor, ticket):
+    if not access.can_work_on(actor, ticket):
         raise NotFound(_("Ticket not found."))
     if message.kind != Message.Kind.REPLY:
         # An internal note would become a description the customer can read.

@@ -8,6 +8,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import Department, User
+from tessera.tickets import access
 from tessera.tickets.models import Attachment, Message, Priority, Status, Ticket, TimelineEvent
 
 Kind = TimelineEvent.Kind
@@ -22,19 +23,20 @@ class Entry:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def entries_for(ticket: Ticket) -> list[Entry]:
-    """Every event of the ticket, oldest first. Attachments are shown with their message, so their own
-    events are folded into it; files attached to the ticket itself keep an entry."""
+def entries_for(user: User, ticket: Ticket) -> list[Entry]:
+    """Every event of the ticket that `user` may see (tessera.tickets.access), oldest first. Attachments
+    are shown with their message, so their own events are folded into it; files attached to the ticket
+    itself keep an entry."""
     events = list(
-        TimelineEvent.objects.filter(ticket=ticket).select_related("actor", "message__author").order_by("id")
+        access.visible_events(user, ticket).select_related("actor", "message__author").order_by("id")
     )
     # Messages merged in from another ticket carry their events on that ticket: show them here too.
     shown = {e.message_id for e in events if e.message_id}
     merged_in = [
-        m for m in Message.objects.filter(ticket=ticket).select_related("author") if m.pk not in shown
+        m for m in access.visible_messages(user, ticket).select_related("author") if m.pk not in shown
     ]
     attachments: dict[int | None, list[Attachment]] = {}
-    for attachment in Attachment.objects.filter(ticket=ticket).order_by("id"):
+    for attachment in access.visible_attachments(user, ticket).order_by("id"):
         attachments.setdefault(attachment.message_id, []).append(attachment)
     by_id = {a.pk: a for group in attachments.values() for a in group}
     names = _names(events)

@@ -33,8 +33,9 @@ from tessera.core.pagination import paginate
 from tessera.mail.tracking import delivery_problems
 from tessera.search.services import search_tickets
 from tessera.sla import queries as sla
+from tessera.tickets import access
 from tessera.tickets import services as tickets
-from tessera.tickets.models import Channel, Message, Priority, Status, Ticket
+from tessera.tickets.models import Channel, Priority, Status, Ticket
 from tessera.tickets.queries import get_ticket_for, visible_tickets
 from tessera.workspace import queries, services
 from tessera.workspace.models import CannedResponse
@@ -266,7 +267,7 @@ def _ticket_page(
 ) -> HttpResponse:
     user = _actor(request)
     ticket.refresh_from_db()
-    entries = entries_for(ticket)
+    entries = entries_for(user, ticket)
     last_event_id = max((e.event.pk or 0 for e in entries), default=0)
     others = (
         visible_tickets(user)
@@ -415,8 +416,8 @@ def _perform(user: User, ticket: Ticket, action: str, request: HttpRequest) -> A
     if action == "split":
         message_id = post.get("message", "")
         message = (
-            Message.objects.filter(pk=int(message_id), ticket=ticket).first()
-            if message_id.isdigit()
+            access.visible_messages(user, ticket).filter(pk=int(message_id)).first()
+            if message_id.isdigit() and len(message_id) < 19
             else None
         )
         if message is None:

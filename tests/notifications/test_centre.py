@@ -172,3 +172,33 @@ def test_api_refuses_someone_elses_notification_and_anonymous(api_as) -> None:
     assert api_as(None).get("/notifications").status_code == 401
     notification.refresh_from_db()
     assert notification.read_at is None
+
+
+def test_a_notification_about_a_ticket_no_longer_visible_is_not_shown(api_as) -> None:
+    from tessera.tickets import services as tickets
+
+    requester, copied, agent = factories.customer(), factories.customer(), factories.agent("technical")
+    ticket = factories.ticket(requester, cc=[copied])
+    about = _note(copied, "reply", ticket=ticket)
+    _note(copied, "other")
+    before = set(services.visible_notifications(copied).values_list("title", flat=True))
+    assert {"Title reply", "Title other"} < before  # and the ticket's own "opened" notification
+    tickets.set_cc(actor=agent, ticket=ticket, contacts=[])  # no longer copied: the ticket is invisible
+
+    assert services.unread_count(copied) == 1
+    html = _client(copied).get("/notifications/").content.decode()
+    assert "Title other" in html and "Title reply" not in html and "1 unread" in html
+    api = api_as(copied)
+    assert [n["title"] for n in api.get("/notifications").json()["items"]] == ["Title other"]
+    assert api.post(f"/notifications/{about.pk}/read").status_code == 404
+    assert services.mark_all_read(actor=copied) == 1
+    assert Notification.objects.get(pk=about.pk).read_at is None
+
+
+def test_a_deactivated_account_sees_no_notifications(api_as) -> None:
+    user = factories.customer()
+    _note(user, "a")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert services.unread_count(user) == 0
+    assert not services.visible_notifications(user).exists()

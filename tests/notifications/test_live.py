@@ -237,3 +237,16 @@ def test_the_bell_is_sent_in_the_users_language(push_only: None) -> None:
         await socket.disconnect()
 
     run(scenario)
+
+
+def test_a_deactivated_users_socket_is_closed_before_the_next_push(push_only: None) -> None:
+    async def scenario() -> None:
+        (carla,) = await _people("carla")
+        socket = await _open(carla)
+        await database_sync_to_async(User.objects.filter(pk=carla.pk).update)(is_active=False)
+        await database_sync_to_async(live.publish)([carla.pk])
+        message = await socket.receive_output(5)
+        assert message == {"type": "websocket.close", "code": 4404}
+        await socket.disconnect()
+
+    run(scenario)

@@ -214,6 +214,46 @@ def test_ticket_page_shows_public_replies_only() -> None:
     assert signed_in(carla).get(f"/files/{note_file.pk}").status_code == 404
 
 
+def test_portal_and_api_show_the_same_history_and_a_reply_made_internal_leaves_both(api_as: Any) -> None:
+    carla = factories.customer("carla")
+    agent, admin = factories.agent("technical"), factories.admin()
+    ticket = factories.ticket(carla)
+    other = factories.ticket(carla)
+    reply = services.add_reply(
+        actor=agent, ticket=ticket, body="Try this", files=[SimpleUploadedFile("fix.txt", b"fix\n")]
+    )
+    services.change_department(actor=admin, ticket=ticket, department=factories.department("billing"))
+    services.merge_tickets(actor=admin, source=other, target=ticket)
+    api = api_as(carla)
+
+    def shown() -> tuple[dict[str, Any], str]:
+        return api.get(f"/tickets/{ticket.pk}").json(), signed_in(carla).get(
+            f"/tickets/{ticket.reference}"
+        ).text
+
+    data, html = shown()
+    kinds = {e["kind"] for e in data["timeline"]}
+    assert {"created", "replied", "attachment_added", "department_changed", "merged_from"} <= kinds
+    assert "assigned" not in kinds and "cc_changed" not in kinds
+    assert f"Ticket {other.reference} was merged into this one" in html and "Try this" in html
+    for event in data["timeline"]:
+        if event["kind"] in ("department_changed", "merged_from"):
+            assert f'id="event-{event["id"]}"' in html
+    file_id = data["attachments"][0]["id"]
+    assert f"/files/{file_id}" in html
+    assert signed_in(carla).get(f"/files/{file_id}").status_code == 200
+
+    reply.kind = Message.Kind.NOTE  # made internal afterwards (as an admin can)
+    reply.save(update_fields=["kind"])
+    data, html = shown()
+    assert data["messages"] == [] and data["attachments"] == []
+    assert {e["kind"] for e in data["timeline"]} & {"replied", "attachment_added"} == set()
+    assert "Try this" not in html and "fix.txt" not in html
+    assert signed_in(carla).get(f"/files/{file_id}").status_code == 404
+    assert api.get(f"/attachments/{file_id}").status_code == 404
+    assert api_as(admin).get(f"/attachments/{file_id}").status_code == 200  # staff still have it
+
+
 def test_outsider_gets_404_for_ticket_and_its_actions() -> None:
     ticket = factories.ticket(factories.customer("owner"))
     outsider = signed_in(factories.customer("outsider"))

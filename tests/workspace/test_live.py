@@ -11,9 +11,10 @@ from asgiref.testing import ApplicationCommunicator
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from tessera.accounts.models import Membership, User
 from tessera.core import live as core_live
 from tessera.tickets import services
-from tessera.tickets.models import Status, TimelineEvent
+from tessera.tickets.models import Status, Ticket, TimelineEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -136,3 +137,61 @@ def test_pushes_other_agents_changes_but_not_ones_own(settings: Any) -> None:
 
 def test_watcher_notices_changes_without_a_cross_process_layer(settings: Any, monkeypatch: Any) -> None:
     async_to_sync(_test_watcher_notices_changes_without_a_cross_process_layer)(settings, monkeypatch)
+
+
+async def _closed_code(communicator: WebsocketCommunicator) -> int:
+    message = await communicator.receive_output(5)
+    assert message["type"] == "websocket.close", message
+    return int(message["code"])
+
+
+async def _test_an_agent_removed_from_the_department_stops_receiving(settings: Any) -> None:
+    settings.TESSERA_LIVE_POLL_SECONDS = 3600  # only the push can deliver within this test
+    _c, watcher, other, _x, ticket, seen = await setup()
+    communicator = await connect(watcher, ticket.pk, seen)
+    assert await communicator.connect()
+    await database_sync_to_async(Membership.objects.filter(agent=watcher).delete)()
+    # Routing may have assigned the ticket to the watcher, who would then still see it.
+    await database_sync_to_async(Ticket.objects.filter(pk=ticket.pk).update)(assignee=other)
+
+    await database_sync_to_async(services.add_reply)(actor=other, ticket=ticket, body="Secret plan")
+    assert await _closed_code(communicator) == 4404  # access re-checked before the push: nothing sent
+    await communicator.disconnect()
+
+
+async def _test_a_ticket_moved_to_another_department_stops_its_pushes(settings: Any) -> None:
+    settings.TESSERA_LIVE_POLL_SECONDS = 3600
+    _c, watcher, _other, _x, ticket, seen = await setup()
+    communicator = await connect(watcher, ticket.pk, seen)
+    assert await communicator.connect()
+    admin = await database_sync_to_async(factories.admin)()
+    billing = await database_sync_to_async(factories.department)("billing")
+    await database_sync_to_async(Ticket.objects.filter(pk=ticket.pk).update)(assignee=None)
+    ticket = await database_sync_to_async(Ticket.objects.get)(pk=ticket.pk)
+    await database_sync_to_async(services.change_department)(actor=admin, ticket=ticket, department=billing)
+    assert await _closed_code(communicator) == 4404
+    await communicator.disconnect()
+
+
+async def _test_the_watch_re_checks_access_too(settings: Any, monkeypatch: Any) -> None:
+    settings.TESSERA_LIVE_POLL_SECONDS = 0.05
+    monkeypatch.setattr(core_live, "send_now", lambda pushes: None)  # no push: the timer finds the news
+    _c, watcher, other, _x, ticket, seen = await setup()
+    communicator = await connect(watcher, ticket.pk, seen)
+    assert await communicator.connect()
+    await database_sync_to_async(User.objects.filter(pk=watcher.pk).update)(is_active=False)
+    await database_sync_to_async(services.add_reply)(actor=other, ticket=ticket, body="Secret plan")
+    assert await _closed_code(communicator) == 4404
+    await communicator.disconnect()
+
+
+def test_an_agent_removed_from_the_department_stops_receiving(settings: Any) -> None:
+    async_to_sync(_test_an_agent_removed_from_the_department_stops_receiving)(settings)
+
+
+def test_a_ticket_moved_to_another_department_stops_its_pushes(settings: Any) -> None:
+    async_to_sync(_test_a_ticket_moved_to_another_department_stops_its_pushes)(settings)
+
+
+def test_the_watch_re_checks_access_too(settings: Any, monkeypatch: Any) -> None:
+    async_to_sync(_test_the_watch_re_checks_access_too)(settings, monkeypatch)

@@ -32,7 +32,7 @@ from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox
 from tessera.mail.notify import quiet
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable
-from tessera.tickets import permissions
+from tessera.tickets import access
 from tessera.tickets.attachments import check_file
 from tessera.tickets.models import Channel, Priority, Ticket
 from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket, set_cc
@@ -316,7 +316,7 @@ def _reply(
         ticket.department = department
     if user is not None and ticket.requester_id == user.pk:
         ticket.requester = user
-    may_post = user is not None and permissions.can_view(user, ticket)
+    may_post = user is not None and access.can_view_ticket(user, ticket)
     if not may_post:
         if not thread.signed:
             row.notes.append(

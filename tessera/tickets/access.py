@@ -1,0 +1,214 @@
+"""Who may see and do what with a ticket and everything inside it.
+
+Each rule is written twice, side by side: a queryset form (what the lists, the API, search and counts
+filter with) and an instance form (what services, downloads and websocket pushes ask about one object).
+tests/tickets/test_access_agreement.py builds random people and tickets and checks that both forms agree.
+
+The rules:
+- A deactivated account sees nothing.
+- An admin sees every ticket; an agent the tickets of their departments and those assigned to them. An
+  agent who sees a ticket works on it: they see its internal notes, every event and every file.
+- A customer sees the tickets they requested, filed or are copied on, and an organisation manager every
+  ticket requested by someone of their organisation. Inside one, a customer sees its public conversation
+  (replies and the files on them or on the ticket itself) and the changes they are told about
+  (CUSTOMER_EVENT_KINDS): never internal notes, their files, assignments or other internal details. A
+  reply later turned into a note disappears with its files and events.
+- A notification that points at a ticket is shown only while its user may see that ticket.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+
+from tessera.accounts.models import Membership, User
+from tessera.notifications.models import Notification
+from tessera.tickets.models import Attachment, Message, Ticket, TimelineEvent
+
+Kind = TimelineEvent.Kind
+
+# The timeline events a customer is shown (when public, and when their message, if any, is a reply).
+CUSTOMER_EVENT_KINDS = frozenset(
+    {
+        Kind.CREATED,
+        Kind.REPLIED,
+        Kind.STATUS_CHANGED,
+        Kind.PRIORITY_CHANGED,
+        Kind.DEPARTMENT_CHANGED,
+        Kind.ATTACHMENT_ADDED,
+        Kind.MERGED,
+        Kind.MERGED_FROM,
+    }
+)
+
+
+# Tickets ---------------------------------------------------------------------------------------------------
+
+
+def _ticket_condition(user: User, to_ticket: str = "") -> Q | None:
+    """The condition on a ticket (reached from the queried model through `to_ticket`, such as "ticket__")
+    that `user` may see it; None when they see no ticket at all."""
+    if not user.is_active:
+        return None
+    if user.is_admin:
+        return Q()
+    if user.is_agent:
+        # EXISTS instead of a join keeps one row per ticket and lets the planner use the queue index.
+        member = Membership.objects.filter(
+            agent_id=user.pk, department_id=OuterRef(f"{to_ticket}department_id")
+        )
+        return Q(Exists(member)) | Q(**{f"{to_ticket}assignee_id": user.pk})
+    # A UNION of the indexed paths (requester, submitted_by, CC, organisation), as `id IN (…)`: with an OR
+    # of the same conditions PostgreSQL walked the whole ticket table instead of the customer's few rows.
+    own = Ticket.objects.filter(requester_id=user.pk).values("pk")
+    paths = [
+        Ticket.objects.filter(submitted_by_id=user.pk).values("pk"),
+        Ticket.cc.through.objects.filter(user_id=user.pk).values("ticket_id"),
+    ]
+    if user.is_org_manager and user.organisation_id:
+        paths.append(Ticket.objects.filter(requester__organisation_id=user.organisation_id).values("pk"))
+    return Q(**{f"{to_ticket}pk__in": own.union(*paths)})
+
+
+def _where[M: Model](objects: QuerySet[M], user: User, to_ticket: str) -> QuerySet[M]:
+    condition = _ticket_condition(user, to_ticket)
+    return objects.none() if condition is None else objects.filter(condition)
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    return _where(Ticket.objects.all(), user, "")
+
+
+def can_view_ticket(user: User, ticket: Ticket) -> bool:
+    if not user.is_active:
+        return False
+    if user.is_admin:
+        return True
+    if user.is_agent:
+        return (
+            ticket.assignee_id == user.pk
+            or Membership.objects.filter(agent_id=user.pk, department_id=ticket.department_id).exists()
+        )
+    if user.pk in (ticket.requester_id, ticket.submitted_by_id):
+        return True
+    if (
+        user.is_org_manager
+        and user.organisation_id
+        and ticket.requester.organisation_id == user.organisation_id
+    ):
+        return True
+    return Ticket.cc.through.objects.filter(ticket_id=ticket.pk, user_id=user.pk).exists()
+
+
+def can_work_on(user: User, ticket: Ticket) -> bool:
+    """Agent actions: internal notes, assignment, priority, department, status beyond close/reopen."""
+    return user.is_agent and can_view_ticket(user, ticket)
+
+
+def staff_for(ticket: Ticket) -> QuerySet[User]:
+    """The people who work on `ticket` (can_work_on from the ticket's side): active admins, and active
+    agents of its department or assigned to it."""
+    members = Membership.objects.filter(department_id=ticket.department_id).values("agent_id")
+    return User.objects.filter(
+        Q(role=User.Role.ADMIN)
+        | Q(role=User.Role.AGENT, pk__in=members)
+        | Q(role=User.Role.AGENT, pk=ticket.assignee_id or 0),
+        is_active=True,
+    )
+
+
+def can_work_in_department(user: User, department_id: int) -> bool:
+    """Whether `user` may be given the department's tickets (as assignee, or by moving one there)."""
+    if not (user.is_active and user.is_agent):
+        return False
+    return user.is_admin or Membership.objects.filter(agent_id=user.pk, department_id=department_id).exists()
+
+
+# Messages (replies, notes, phone logs) ---------------------------------------------------------------------
+
+
+def _public_message(to_message: str) -> Q:
+    """A message (reached through `to_message`) a customer may see: a reply, not a note."""
+    return Q(**{f"{to_message}kind": Message.Kind.REPLY})
+
+
+def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
+    messages = _where(Message.objects.filter(ticket_id=ticket.pk), user, "ticket__")
+    return messages if user.is_agent else messages.filter(_public_message(""))
+
+
+def can_view_message(user: User, message: Message) -> bool:
+    if not can_view_ticket(user, message.ticket):
+        return False
+    return user.is_agent or message.kind == Message.Kind.REPLY
+
+
+# Timeline events -------------------------------------------------------------------------------------------
+
+
+def visible_events(user: User, ticket: Ticket) -> QuerySet[TimelineEvent]:
+    events = _where(TimelineEvent.objects.filter(ticket_id=ticket.pk), user, "ticket__")
+    if user.is_agent:
+        return events
+    return events.filter(
+        Q(message__isnull=True) | _public_message("message__"),
+        is_public=True,
+        kind__in=CUSTOMER_EVENT_KINDS,
+    )
+
+
+def can_view_event(user: User, event: TimelineEvent) -> bool:
+    return can_view_ticket(user, event.ticket) and shown_inside(user, event)
+
+
+def shown_inside(user: User, event: TimelineEvent) -> bool:
+    """The inner half of can_view_event, for a ticket `user` may see (it reads the database only for an
+    event with a message, to know whether it is still a reply)."""
+    if not user.is_active:
+        return False
+    if user.is_agent:
+        return True
+    return (
+        event.is_public
+        and event.kind in CUSTOMER_EVENT_KINDS
+        and (event.message_id is None or event.message.kind == Message.Kind.REPLY)  # type: ignore[union-attr]
+    )
+
+
+# Attachments -----------------------------------------------------------------------------------------------
+
+
+def downloadable_attachments(user: User) -> QuerySet[Attachment]:
+    attachments = _where(Attachment.objects.all(), user, "ticket__")
+    if user.is_agent:
+        return attachments
+    return attachments.filter(Q(message__isnull=True) | _public_message("message__"))
+
+
+def visible_attachments(user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    return downloadable_attachments(user).filter(ticket_id=ticket.pk)
+
+
+def can_download(user: User, attachment: Attachment) -> bool:
+    if not can_view_ticket(user, attachment.ticket):
+        return False
+    if user.is_agent or attachment.message_id is None:
+        return True
+    return attachment.message.kind == Message.Kind.REPLY  # type: ignore[union-attr]
+
+
+# Notifications that point at a ticket ----------------------------------------------------------------------
+
+
+def visible_notifications(user: User) -> QuerySet[Notification]:
+    """A user's own notifications, less those about a ticket they can no longer see."""
+    condition = _ticket_condition(user, "ticket__")
+    if condition is None:
+        return Notification.objects.none()
+    own = Notification.objects.filter(user_id=user.pk)
+    return own if condition == Q() else own.filter(Q(ticket__isnull=True) | condition)
+
+
+def can_view_notification(user: User, notification: Notification) -> bool:
+    if not user.is_active or notification.user_id != user.pk:
+        return False
+    return notification.ticket_id is None or can_view_ticket(user, notification.ticket)  # type: ignore[arg-type]
