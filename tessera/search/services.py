@@ -130,7 +130,9 @@ def reindex(tickets: QuerySet[Ticket] | None = None, *, batch_size: int = 500) -
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
     """Receiver of `tickets.events.event_recorded`: the document changes in the same transaction."""
-    if event.kind in TEXT_EVENTS or event.message_id is not None:
+    if event.kind == TimelineEvent.Kind.CREATED:
+        _write([_document(event.ticket, [])])  # no messages yet: nothing to read inside the creation
+    elif event.kind in TEXT_EVENTS or event.message_id is not None:
         index_ticket(event.ticket)
 
 
