@@ -57,7 +57,8 @@ TEXT_EVENTS = {
     TimelineEvent.Kind.MERGED,
     TimelineEvent.Kind.MERGED_FROM,
 }
-DETAIL_FIELDS = (
+# The incident details that are text worth finding (an IP address, an order number, an error message).
+TEXT_DETAILS = (
     "affected_service",
     "server_ip",
     "order_number",
@@ -77,7 +78,7 @@ def _vector(text: str, config: str) -> SearchVector | CombinedExpression:
 
 def _document(ticket: Ticket, messages: Iterable[tuple[str, str]]) -> SearchDocument:
     public = [ticket.subject, ticket.description]
-    public += [str(value) for name in DETAIL_FIELDS if (value := getattr(ticket, name))]
+    public += [str(value) for name in TEXT_DETAILS if (value := getattr(ticket, name))]
     notes: list[str] = []
     for kind, body in messages:
         # TODO(lead): use access.visible_messages — what a customer sees of the conversation.
