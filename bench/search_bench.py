@@ -6,9 +6,9 @@ Target (issue 3): search p99 < 100 ms at 1,000,000 tickets on PostgreSQL, and at
 Run (read-only, except --build-index):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench TESSERA_DEBUG=false \\
         .venv/bin/python bench/search_bench.py --rounds 200
-bench/generate.py loads PostgreSQL with triggers off, so its tickets have no search documents yet: run
-once with --build-index (writes the missing ones, then VACUUM ANALYZE). On SQLite the triggers fill the
-index during the load. --kinds / --people re-run some rows only (substrings of their labels).
+Tickets loaded without the services (bench/generate.py's bulk load) have no search documents yet: run
+once with --build-index (tessera.search.services.reindex, then ANALYZE on PostgreSQL). --kinds / --people
+re-run some rows only (substrings of their labels).
 
 Besides wall time, each row reports the median CPU time of a search: this process plus, on PostgreSQL on
 the same machine, the server backend (from /proc/<pid>/schedstat), which varies less than wall time on a
@@ -18,7 +18,6 @@ shared machine.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import random
 import statistics
@@ -39,7 +38,8 @@ from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
 
 from tessera.accounts.models import User  # noqa: E402
-from tessera.search.services import search_tickets  # noqa: E402
+from tessera.search.models import SearchDocument  # noqa: E402
+from tessera.search.services import reindex, search_tickets  # noqa: E402
 from tessera.tickets.models import Ticket  # noqa: E402
 from tessera.workspace.queries import queue_counts  # noqa: E402
 
@@ -91,16 +91,13 @@ def report(name: str, samples: list[float], cpu_samples: list[float]) -> dict[st
 
 
 def build_index() -> None:
-    """PostgreSQL: write the search documents that are missing (bench/generate.py skips triggers)."""
-    if connection.vendor != "postgresql":
-        return
-    documents = importlib.import_module("tessera.search.migrations.0002_search_document")
-    insert = next(sql for sql in documents.POSTGRES_FORWARD if sql.startswith("INSERT INTO search_document"))
+    """Write the search documents of the tickets that have none (a bulk load skips the services)."""
     started = time.monotonic()
-    with connection.cursor() as cursor:
-        cursor.execute(insert)
-        cursor.execute("VACUUM (ANALYZE) search_document")
-    print(f"search documents written in {time.monotonic() - started:.0f} s")
+    written = reindex(Ticket.objects.filter(search_document__isnull=True), batch_size=2000)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SearchDocument._meta.db_table}")
+    print(f"{written} search documents written in {time.monotonic() - started:.0f} s")
 
 
 def main() -> None:
@@ -137,10 +134,7 @@ def main() -> None:
         return {
             "one common word": lambda: rng.choice(COMMON),
             "two common words": lambda: " ".join(rng.sample(COMMON, 2)),
-            # Every word must match. With the replies and notes of a ticket in its document, one word of
-            # this vocabulary is in ~55 % of the tickets, four in ~8 %, eight in ~1 %, twelve in ~0.1 %:
-            # the last ones are too rare for the newest-first walk to fill a page and make the GIN index
-            # intersect eight or twelve posting lists of ~550,000 tickets each (the harshest case).
+            # Every word must match: the more words, the rarer the tickets that have them all.
             "four common words": lambda: " ".join(rng.sample(VOCABULARY, 4)),
             "eight common words": lambda: " ".join(rng.sample(VOCABULARY, 8)),
             "twelve common words": lambda: " ".join(rng.sample(VOCABULARY, 12)),

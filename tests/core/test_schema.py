@@ -67,9 +67,10 @@ def test_the_tables_keep_their_triggers() -> None:
     else:
         query = "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal"
     with connection.cursor() as cursor:
-        cursor.execute(query, ["tickets_ticket"])
-        ticket_triggers = {row[0] for row in cursor.fetchall()}
+        cursor.execute(query, ["search_searchdocument"])
+        search_triggers = {row[0] for row in cursor.fetchall()}
         cursor.execute(query, ["tickets_timelineevent"])
         event_triggers = {row[0] for row in cursor.fetchall()}
-    assert any("search" in name for name in ticket_triggers)
+    # SQLite's FTS5 index of the search documents is kept by triggers; PostgreSQL's GIN indexes need none.
+    assert len(search_triggers) == (3 if connection.vendor == "sqlite" else 0)
     assert event_triggers
