@@ -35,7 +35,7 @@ from tessera.accounts.models import Department, Membership, User  # noqa: E402
 from tessera.sla import queries, services  # noqa: E402
 from tessera.sla.demo import OFFICE_CALENDAR, STANDARD_POLICY, TECHNICAL_POLICY, office_definition  # noqa: E402
 from tessera.sla.models import BusinessCalendar, SlaPolicy, SlaTarget, TicketSla  # noqa: E402
-from tessera.tickets.queries import visible_tickets  # noqa: E402
+from tessera.tickets.access import visible_tickets  # noqa: E402
 
 BENCH_CALENDAR = "Bench office (sla_bench.py)"
 BENCH_POLICY = "Bench (sla_bench.py, inactive)"

@@ -29,10 +29,11 @@ from tessera.portal import services
 from tessera.portal.forms import NewTicketForm, ReplyForm
 from tessera.tickets import access
 from tessera.tickets import services as ticket_services
+from tessera.tickets.access import visible_tickets
 from tessera.tickets.attachments import CheckedFile, attachment_response, check_file
 from tessera.tickets.events import Kind
 from tessera.tickets.models import Attachment, Message, Priority, Status, Ticket, TimelineEvent
-from tessera.tickets.queries import get_attachment_for, get_ticket_for, visible_tickets
+from tessera.tickets.queries import get_attachment_for, get_ticket_for
 
 PAGE_SIZE = 25
 CLASSIFYING = ("department", "priority", "impact", "urgency")

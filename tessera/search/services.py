@@ -39,8 +39,8 @@ from tessera.accounts.models import User
 from tessera.core.errors import ValidationFailed
 from tessera.core.pagination import Page, decode_cursor, encode_cursor
 from tessera.search.models import SearchDocument
+from tessera.tickets import access
 from tessera.tickets.models import Message, Ticket, TimelineEvent
-from tessera.tickets.queries import visible_tickets
 
 QUERY_MAX = 200
 TERMS_MAX = 12
@@ -81,8 +81,7 @@ def _document(ticket: Ticket, messages: Iterable[tuple[str, str]]) -> SearchDocu
     public += [str(value) for name in TEXT_DETAILS if (value := getattr(ticket, name))]
     notes: list[str] = []
     for kind, body in messages:
-        # TODO(lead): use access.visible_messages — what a customer sees of the conversation.
-        (public if kind == Message.Kind.REPLY else notes).append(body)
+        (public if access.shown_to_customers(kind) else notes).append(body)
     public_text = "\n".join(public)
     everything = "\n".join([public_text, *notes])
     if connection.vendor != "postgresql":
@@ -193,8 +192,7 @@ def text_filter(user: User, text: str) -> Q | None:
     words = terms(text)
     if not words:
         return None
-    # TODO(lead): use access.visible_messages — a customer's search reads only what a customer sees.
-    column = "everything" if user.is_agent else "public"
+    column = "everything" if access.reads_internal_messages(user) else "public"
     if connection.vendor == "postgresql":
         matched = Q(**{f"search_document__{column}__matches": _postgres_query(user, words)})
     else:
@@ -211,7 +209,7 @@ def search_queryset(user: User, text: str) -> QuerySet[Ticket]:
     condition = text_filter(user, text)
     if condition is None:
         return Ticket.objects.none()
-    return visible_tickets(user).filter(condition)
+    return access.visible_tickets(user).filter(condition)
 
 
 def search_tickets(

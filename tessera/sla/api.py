@@ -19,7 +19,8 @@ from tessera.core.errors import NotFound, PermissionDenied
 from tessera.core.pagination import paginate
 from tessera.sla import queries, services
 from tessera.sla.models import TARGETS, BusinessCalendar, PriorityMatrix, SlaPolicy, TicketSla
-from tessera.tickets.queries import get_ticket_for, visible_tickets
+from tessera.tickets.access import visible_tickets
+from tessera.tickets.queries import get_ticket_for
 
 router = Router(tags=["sla"])
 

@@ -126,6 +126,16 @@ def can_work_in_department(user: User, department_id: int) -> bool:
 # Messages (replies, notes, phone logs) ---------------------------------------------------------------------
 
 
+def reads_internal_messages(user: User) -> bool:
+    """Staff read (and search) every message of a ticket they see; customers only what is shown to them."""
+    return user.is_agent
+
+
+def shown_to_customers(kind: str) -> bool:
+    """The instance form of _public_message: a reply, not a note (search splits its documents by it)."""
+    return kind == Message.Kind.REPLY
+
+
 def _public_message(to_message: str) -> Q:
     """A message (reached through `to_message`) a customer may see: a reply, not a note."""
     return Q(**{f"{to_message}kind": Message.Kind.REPLY})
@@ -133,13 +143,13 @@ def _public_message(to_message: str) -> Q:
 
 def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
     messages = _where(Message.objects.filter(ticket_id=ticket.pk), user, "ticket__")
-    return messages if user.is_agent else messages.filter(_public_message(""))
+    return messages if reads_internal_messages(user) else messages.filter(_public_message(""))
 
 
 def can_view_message(user: User, message: Message) -> bool:
     if not can_view_ticket(user, message.ticket):
         return False
-    return user.is_agent or message.kind == Message.Kind.REPLY
+    return reads_internal_messages(user) or shown_to_customers(message.kind)
 
 
 # Timeline events -------------------------------------------------------------------------------------------

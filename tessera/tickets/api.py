@@ -341,7 +341,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
 @router.get("/tickets", response=TicketPage, summary="List tickets (cursor pagination, newest first)")
 def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
     user = request_actor(request)
-    tickets = queries.visible_tickets(user)
+    tickets = access.visible_tickets(user)
     if filters.department:
         tickets = tickets.filter(department_id=get_department_for(user, filters.department).pk)
     if filters.status:

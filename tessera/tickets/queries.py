@@ -14,7 +14,7 @@ from tessera.tickets.access import downloadable_attachments, visible_tickets
 from tessera.tickets.models import Attachment, Ticket
 from tessera.tickets.reference import priority_by_id
 
-__all__ = ["get_attachment_for", "get_ticket_for", "ticket_page", "visible_tickets"]
+__all__ = ["get_attachment_for", "get_ticket_for", "ticket_page"]
 
 BIGINT = range(-(2**63), 2**63)
 

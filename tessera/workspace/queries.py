@@ -1,6 +1,6 @@
 """Agent queues: which tickets each queue holds, their filters and sort orders, and bounded counts.
 
-Every queue starts from tickets.queries.visible_tickets, so a queue can never show more than the agent
+Every queue starts from tickets.access.visible_tickets, so a queue can never show more than the agent
 may see. Counts stop at COUNT_CAP rows (COUNT over a LIMIT subquery): a queue of a million tickets
 costs the same as one of a thousand, and the indexes on (department, status, -id) and
 (assignee, status, -id) serve every queue.
@@ -22,8 +22,8 @@ from tessera.core.errors import NotFound, ValidationFailed
 from tessera.core.text import clean_text
 from tessera.search.services import text_filter
 from tessera.sla import queries as sla
+from tessera.tickets.access import visible_tickets
 from tessera.tickets.models import OPEN_STATUSES, Channel, Priority, Status, Ticket
-from tessera.tickets.queries import visible_tickets
 from tessera.tickets.services import clean_choice
 
 COUNT_CAP = 1000

@@ -35,8 +35,9 @@ from tessera.search.services import search_tickets
 from tessera.sla import queries as sla
 from tessera.tickets import access
 from tessera.tickets import services as tickets
+from tessera.tickets.access import visible_tickets
 from tessera.tickets.models import Channel, Priority, Status, Ticket
-from tessera.tickets.queries import get_ticket_for, visible_tickets
+from tessera.tickets.queries import get_ticket_for
 from tessera.workspace import queries, services
 from tessera.workspace.models import CannedResponse
 from tessera.workspace.timeline import entries_for

@@ -523,7 +523,7 @@ def test_list_and_detail_find_what_the_orm_finds_for_every_kind_of_user(api_as: 
     """The list reads through SQL prepared per kind of user and set of filters (tickets.queries.ticket_page);
     each combination must find what a queryset of the same conditions finds, page after page."""
     from tessera.tickets import services
-    from tessera.tickets.queries import visible_tickets
+    from tessera.tickets.access import visible_tickets
 
     org = f.organisation("Listed")
     manager, member, loner = f.customer(org=org, manager=True), f.customer(org=org), f.customer()
