@@ -60,7 +60,7 @@ SQLITE_INDEX = [
 SQLITE_UNINDEX = [f"DROP TRIGGER IF EXISTS {FTS5}_{event}" for event in ("ai", "ad", "au")] + [
     f"DROP TABLE IF EXISTS {FTS5}"
 ]
-# Measured at 200,000 tickets (docs/decisions/search-documents.md): documents of a few KB stay in the
+# Measured at 200,000 tickets (docs/decisions/0001-search-documents.md): documents of a few KB stay in the
 # table's own pages instead of TOAST, so testing one while walking the newest costs ~0.4 µs instead of
 # ~3.6 µs; and 10,000 tracked lexemes let the planner see that a word it does not know is rare.
 POSTGRES_SETTINGS = [
