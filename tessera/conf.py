@@ -118,6 +118,11 @@ VARIABLES: tuple[Variable, ...] = (
         "Agents and admins must set up two-factor authentication (TOTP) before working. "
         "Use true in production.",
     ),
+    Variable(
+        "TESSERA_WORKER_STALE_SECONDS",
+        "30",
+        "A task worker without a heartbeat for this many seconds is stalled: /health answers 503.",
+    ),
     Variable("TESSERA_API_RATE", "600/m", "API requests allowed per token or address (N/s, N/m or N/h)."),
 )
 _BY_NAME = {v.name: v for v in VARIABLES}

@@ -218,6 +218,7 @@ TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
 TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
 TESSERA_SERVE_THREADS = conf.env_int("TESSERA_SERVE_THREADS", minimum=1)
 TESSERA_WEBSOCKET_PORT = conf.env_int("TESSERA_WEBSOCKET_PORT")
+TESSERA_WORKER_STALE_SECONDS = conf.env_int("TESSERA_WORKER_STALE_SECONDS", minimum=1)
 # A request body may carry the largest allowed attachments; anything beyond is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
