@@ -57,7 +57,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
-    from tessera.core.worker import SupervisedWorker
+    from tessera.core.worker import TaskWorker
 
     call_command("check")
     worker = TaskWorker(interval=args.interval)
