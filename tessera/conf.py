@@ -221,6 +221,39 @@ def _anymail_mailer(name: str, parts: Any) -> dict[str, Any]:
     return {"BACKEND": f"anymail.backends.{parts.scheme}.EmailBackend", "OPTIONS": options}
 
 
+def production_problems(
+    *, debug: bool, secret_key: str, allowed_hosts: list[str]
+) -> list[tuple[str, str, str]]:
+    """(check id, problem, fix) for each setting production refuses. settings.py raises on them as it
+    loads, so every entry point (WSGI, ASGI, manage commands, the worker) refuses to start; the system
+    checks in tessera.core.checks report the same list."""
+    problems = []
+    if debug:
+        problems.append(("tessera.E001", "DEBUG is on in production.", "Set TESSERA_DEBUG=false."))
+    if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 40:
+        problems.append(
+            (
+                "tessera.E002",
+                "The secret key is the development default or too short.",
+                "Set TESSERA_SECRET_KEY (or TESSERA_SECRET_KEY_FILE) to 50 random characters.",
+            )
+        )
+    if "*" in allowed_hosts:
+        problems.append(
+            ("tessera.E003", "ALLOWED_HOSTS contains '*'.", "List the host names in TESSERA_ALLOWED_HOSTS.")
+        )
+    return problems
+
+
+def refuse_insecure_production(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    problems = production_problems(debug=debug, secret_key=secret_key, allowed_hosts=allowed_hosts)
+    if problems:
+        raise ImproperlyConfigured(
+            "TESSERA_PRODUCTION is on, and Tessera refuses to start with insecure settings:\n"
+            + "\n".join(f"  {check}: {problem} {fix}" for check, problem, fix in problems)
+        )
+
+
 def configuration_markdown() -> str:
     """docs/configuration.md, generated from VARIABLES (a test keeps the file in sync)."""
     lines = [
