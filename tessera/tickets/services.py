@@ -251,8 +251,11 @@ def add_reply(
     checked = check_files(files)
     channel = clean_choice(channel, Channel, "channel") or Channel.WEB
     is_agent = access.can_work_on(actor, ticket)
-    new_status = _status_after_reply(ticket, is_agent)
     with transaction.atomic():
+        # The status the reply leads to depends on the status when it commits, not when the page was
+        # read: a resolve that committed in the meantime is reopened by this reply, never swallowed.
+        _lock_current_state(ticket)
+        new_status = _status_after_reply(ticket, is_agent)
         old_status = ticket.status
         ticket = _bump(ticket, expected_version, status=new_status, conditional=expected_version is not None)
         message = Message.objects.create(
@@ -671,6 +674,15 @@ def _status_after_reply(ticket: Ticket, is_agent: bool) -> str | None:
         _check_reopen_window(ticket)
         return Status.OPEN
     return None
+
+
+def _lock_current_state(ticket: Ticket) -> None:
+    """Lock the ticket's row until the transaction ends (PostgreSQL; SQLite's IMMEDIATE transactions
+    already hold the write lock) and re-read the fields a change is decided on."""
+    ticket.refresh_from_db(
+        from_queryset=Ticket.objects.select_for_update(),
+        fields=["status", "version", "resolved_at", "closed_at", "assignee", "updated_at"],
+    )
 
 
 def _bump(
