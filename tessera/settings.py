@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tessera.core.middleware.AllowedHostMiddleware",
+    "tessera.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "tessera.core.middleware.PermissionsPolicyMiddleware",
@@ -231,6 +232,15 @@ TESSERA_WORKER_STALE_SECONDS = conf.env_int("TESSERA_WORKER_STALE_SECONDS", mini
 # A request body may carry the largest allowed attachments; anything beyond is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The most a request may declare in Content-Length (every attachment at its limit, and the form): a larger
+# one is answered 413 before its body is read (tessera.core.middleware.RequestSizeLimitMiddleware). Put
+# the same limit in front, e.g. nginx `client_max_body_size`.
+TESSERA_MAX_REQUEST_BYTES = TESSERA_MAX_ATTACHMENTS * TESSERA_MAX_ATTACHMENT_BYTES + 1024 * 1024
+# Files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, never past the attachment limit.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "tessera.tickets.uploads.LimitedTemporaryFileUploadHandler",
+]
 
 DEFAULT_FROM_EMAIL = conf.env_str("TESSERA_DEFAULT_FROM_EMAIL")
 MAILERS = {"default": conf.env_mailer("TESSERA_EMAIL_URL")}

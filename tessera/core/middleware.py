@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 class UserTimeZoneMiddleware:
@@ -65,3 +66,24 @@ class PrivateResponseMiddleware:
         if personal and "no-store" not in response.headers.get("Cache-Control", ""):
             response.headers["Cache-Control"] = "private, no-store"
         return response
+
+
+class RequestSizeLimitMiddleware:
+    """A request whose declared body is larger than settings.TESSERA_MAX_REQUEST_BYTES is answered 413
+    before any of it is read."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        limit = settings.TESSERA_MAX_REQUEST_BYTES
+        if declared > limit:
+            message = _("The upload is too large: at most %(mb)d MB per request.") % {
+                "mb": limit // (1024 * 1024)
+            }
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
