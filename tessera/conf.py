@@ -119,6 +119,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Use true in production.",
     ),
     Variable(
+        "TESSERA_TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front that append the client address to X-Forwarded-For; the sign-in lockout "
+        "takes the address that many entries from the right. 0: the connection's address, the header is "
+        "ignored.",
+    ),
+    Variable(
         "TESSERA_WORKER_STALE_SECONDS",
         "30",
         "A task worker without a heartbeat for this many seconds is stalled: /health answers 503.",

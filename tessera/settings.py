@@ -168,6 +168,8 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 # Failed sign-ins are limited by tessera.accounts.lockout (per account and per address, in the database).
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# The client address allauth (and so the lockout) uses: X-Forwarded-For only as far as our own proxies.
+ALLAUTH_TRUSTED_PROXY_COUNT = conf.env_int("TESSERA_TRUSTED_PROXIES")
 LOGIN_REDIRECT_URL = "/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 

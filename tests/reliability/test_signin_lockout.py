@@ -81,3 +81,19 @@ def test_a_disallowed_host_is_refused_before_any_sign_in_logic(settings: Any) ->
     assert response.status_code == 400
     assert not SignInFailure.objects.exists()
     assert "_auth_user_id" not in client.session
+
+
+def test_behind_a_trusted_proxy_the_address_is_the_one_the_proxy_appended(settings: Any) -> None:
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    victim = _verified(factories.customer("victim"))
+    for i in range(10):
+        # The attacker's own X-Forwarded-For entries come first; the proxy appends the real address.
+        assert not _sign_in(
+            f"nobody-{i}@example.com",
+            "wrong",
+            address="10.0.0.1",  # the proxy
+            host="localhost",
+            forwarded=f"192.0.2.{i + 1}, 203.0.113.5",
+        )
+    assert not _sign_in(victim.email, PASSWORD, address="10.0.0.1", host="localhost", forwarded="203.0.113.5")
+    assert _sign_in(victim.email, PASSWORD, address="10.0.0.1", host="localhost", forwarded="203.0.113.6")
