@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from tessera.core.worker import TaskWorker
+    from tessera.core.worker import SupervisedWorker
 
     call_command("check")  # refuses insecure production settings before anything starts
     cmd_migrate(argparse.Namespace(verbosity=0))
@@ -133,9 +133,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tessera.mail.cli import start_from_settings
 
     mail_services = start_from_settings()  # the inbound listener and IMAP fetcher, when configured
-    worker = TaskWorker()
-    thread = threading.Thread(target=worker.run, name="tessera-worker", daemon=True)
-    thread.start()
+    worker = SupervisedWorker()
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -154,8 +152,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("A server process exited; stopping.", file=sys.stderr)
             exit_code = 1
             break
+        worker.ensure_running()
         stopping.wait(1)
-    worker.stop()
+    worker.stop(timeout=0)
     mail_services.stop()
     for child in children:
         if child.poll() is None:
@@ -166,7 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
-    thread.join(timeout=5)
+    worker.thread.join(timeout=5)
     return exit_code
 
 

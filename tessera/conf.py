@@ -118,6 +118,18 @@ VARIABLES: tuple[Variable, ...] = (
         "Agents and admins must set up two-factor authentication (TOTP) before working. "
         "Use true in production.",
     ),
+    Variable(
+        "TESSERA_TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front that append the client address to X-Forwarded-For; the sign-in lockout "
+        "takes the address that many entries from the right. 0: the connection's address, the header is "
+        "ignored.",
+    ),
+    Variable(
+        "TESSERA_WORKER_STALE_SECONDS",
+        "30",
+        "A task worker without a heartbeat for this many seconds is stalled: /health answers 503.",
+    ),
     Variable("TESSERA_API_RATE", "600/m", "API requests allowed per token or address (N/s, N/m or N/h)."),
 )
 _BY_NAME = {v.name: v for v in VARIABLES}
@@ -214,6 +226,39 @@ def _anymail_mailer(name: str, parts: Any) -> dict[str, Any]:
     if api_url:
         options["api_url"] = api_url[0]
     return {"BACKEND": f"anymail.backends.{parts.scheme}.EmailBackend", "OPTIONS": options}
+
+
+def production_problems(
+    *, debug: bool, secret_key: str, allowed_hosts: list[str]
+) -> list[tuple[str, str, str]]:
+    """(check id, problem, fix) for each setting production refuses. settings.py raises on them as it
+    loads, so every entry point (WSGI, ASGI, manage commands, the worker) refuses to start; the system
+    checks in tessera.core.checks report the same list."""
+    problems = []
+    if debug:
+        problems.append(("tessera.E001", "DEBUG is on in production.", "Set TESSERA_DEBUG=false."))
+    if secret_key == DEFAULT_SECRET_KEY or len(secret_key) < 40:
+        problems.append(
+            (
+                "tessera.E002",
+                "The secret key is the development default or too short.",
+                "Set TESSERA_SECRET_KEY (or TESSERA_SECRET_KEY_FILE) to 50 random characters.",
+            )
+        )
+    if "*" in allowed_hosts:
+        problems.append(
+            ("tessera.E003", "ALLOWED_HOSTS contains '*'.", "List the host names in TESSERA_ALLOWED_HOSTS.")
+        )
+    return problems
+
+
+def refuse_insecure_production(*, debug: bool, secret_key: str, allowed_hosts: list[str]) -> None:
+    problems = production_problems(debug=debug, secret_key=secret_key, allowed_hosts=allowed_hosts)
+    if problems:
+        raise ImproperlyConfigured(
+            "TESSERA_PRODUCTION is on, and Tessera refuses to start with insecure settings:\n"
+            + "\n".join(f"  {check}: {problem} {fix}" for check, problem, fix in problems)
+        )
 
 
 def configuration_markdown() -> str:

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tessera.core import clock
 from tessera.core.models import WorkerHeartbeat
-from tessera.core.worker import STALE_AFTER
+from tessera.core.worker import stale_after
 from tessera.mail.inbound.imap import mailbox_problems
 
 
@@ -26,17 +26,18 @@ def health(request: HttpRequest) -> JsonResponse:
             {"status": "error", "database": {"status": "error", "error": str(exc)[:200]}}, status=503
         )
     now = clock.now()
+    stale = stale_after()
     latest = WorkerHeartbeat.objects.order_by("-last_seen").first()
     pending = DBTaskResult.objects.ready()
     oldest = pending.aggregate(oldest=Min("enqueued_at"))["oldest"]
     worker: dict[str, object] = {
         "status": "ok",
-        "workers": WorkerHeartbeat.objects.filter(last_seen__gte=now - STALE_AFTER).count(),
+        "workers": WorkerHeartbeat.objects.filter(last_seen__gte=now - stale).count(),
         "last_seen": latest.last_seen.isoformat() if latest else None,
         "pending_tasks": pending.count(),
         "oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0,
     }
-    if latest is None or now - latest.last_seen > STALE_AFTER:
+    if latest is None or now - latest.last_seen > stale:
         worker["status"] = "down"
         healthy = False
     report["worker"] = worker

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from tessera import conf
@@ -21,6 +22,8 @@ TESSERA_ENCRYPTION_KEYS = conf.env_list("TESSERA_ENCRYPTION_KEYS")
 ALLOWED_HOSTS = conf.env_list("TESSERA_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = conf.env_list("TESSERA_CSRF_TRUSTED_ORIGINS")
 BASE_URL = conf.env_str("TESSERA_BASE_URL").rstrip("/")
+if PRODUCTION:  # here, not only in a system check, so that no entry point starts with these settings
+    conf.refuse_insecure_production(debug=DEBUG, secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,13 +54,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tessera.core.middleware.AllowedHostMiddleware",
+    "tessera.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "tessera.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tessera.core.middleware.PrivateResponseMiddleware",
     "tessera.core.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -79,6 +87,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
@@ -157,7 +166,10 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins are limited by tessera.accounts.lockout (per account and per address, in the database).
+ACCOUNT_RATE_LIMITS = {"login_failed": False}
+# The client address allauth (and so the lockout) uses: X-Forwarded-For only as far as our own proxies.
+ALLAUTH_TRUSTED_PROXY_COUNT = conf.env_int("TESSERA_TRUSTED_PROXIES")
 LOGIN_REDIRECT_URL = "/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
@@ -218,9 +230,19 @@ TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
 TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
 TESSERA_SERVE_THREADS = conf.env_int("TESSERA_SERVE_THREADS", minimum=1)
 TESSERA_WEBSOCKET_PORT = conf.env_int("TESSERA_WEBSOCKET_PORT")
+TESSERA_WORKER_STALE_SECONDS = conf.env_int("TESSERA_WORKER_STALE_SECONDS", minimum=1)
 # A request body may carry the largest allowed attachments; anything beyond is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The most a request may declare in Content-Length (every attachment at its limit, and the form): a larger
+# one is answered 413 before its body is read (tessera.core.middleware.RequestSizeLimitMiddleware). Put
+# the same limit in front, e.g. nginx `client_max_body_size`.
+TESSERA_MAX_REQUEST_BYTES = TESSERA_MAX_ATTACHMENTS * TESSERA_MAX_ATTACHMENT_BYTES + 1024 * 1024
+# Files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file, never past the attachment limit.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "tessera.tickets.uploads.LimitedTemporaryFileUploadHandler",
+]
 
 DEFAULT_FROM_EMAIL = conf.env_str("TESSERA_DEFAULT_FROM_EMAIL")
 MAILERS = {"default": conf.env_mailer("TESSERA_EMAIL_URL")}
@@ -252,6 +274,32 @@ if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+
+# Every HTML page: scripts only from our own static files (or carrying the request's nonce), no inline
+# handlers, no plugins, no framing, forms post only to us. Style attributes stay allowed: templates set
+# CSS variables (priority colours, chart bars) in them and htmx adds its indicator style.
+_WEBSOCKETS = (
+    [f"ws://*:{TESSERA_WEBSOCKET_PORT}", f"wss://*:{TESSERA_WEBSOCKET_PORT}"]
+    if TESSERA_WEBSOCKET_PORT
+    else []
+)
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "connect-src": [CSP.SELF, *_WEBSOCKETS],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Browser features no page of a help desk uses.
+TESSERA_PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), accelerometer=(), gyroscope=(), "
+    "magnetometer=()"
+)
 
 NINJA_PAGINATION_MAX_LIMIT = 100
 

@@ -26,3 +26,5 @@ admin.site.site_header = "Tessera"
 admin.site.site_title = "Tessera"
 if settings.DEBUG:
     admin.site.site_header = "Tessera (development)"
+
+handler500 = "tessera.core.outage.server_error"

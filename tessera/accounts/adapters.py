@@ -10,7 +10,7 @@ from django.conf import settings
 from django.forms import BaseForm
 from django.http import HttpRequest
 
-from tessera.accounts import preferences
+from tessera.accounts import lockout, preferences
 from tessera.accounts.models import User
 
 
@@ -24,6 +24,20 @@ class AccountAdapter(DefaultAccountAdapter):
         user.time_zone = zone or settings.TIME_ZONE
         user.full_name = str(form.cleaned_data.get("full_name") or "").strip()[:200]
         return super().save_user(request, user, form, commit)
+
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """Refuse further guesses once the account or the client address is locked out (see lockout.py);
+        this replaces allauth's counter, which is keyed on the Host header and kept per process."""
+        email, address = self._lockout_subjects(request, credentials)
+        if lockout.is_locked(email=email, address=address):
+            raise self.validation_error("too_many_login_attempts")
+
+    def authentication_failed(self, request: HttpRequest, **credentials: Any) -> None:
+        email, address = self._lockout_subjects(request, credentials)
+        lockout.record_failure(email=email, address=address)
+
+    def _lockout_subjects(self, request: HttpRequest, credentials: dict[str, Any]) -> tuple[str, str]:
+        return str(credentials.get("email") or ""), self.get_client_ip(request)
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
         """Confirming the primary address also marks the Tessera account as verified."""
@@ -46,3 +60,4 @@ def verify_address_on_password_reset(sender: Any, request: HttpRequest, user: Us
         address.verified = True
         address.save(update_fields=["verified"])
     User.objects.filter(pk=user.pk).update(is_verified=True)
+    lockout.clear_account(user.email)

@@ -1,4 +1,7 @@
-"""The task worker: django-tasks-db's worker loop plus a heartbeat, runnable in a thread or a process."""
+"""The task worker: django-tasks-db's worker loop plus a heartbeat, runnable in a thread or a process.
+
+The loop survives any database error (a locked SQLite file, a restarting PostgreSQL): it logs, backs off
+and starts again, so emails, SLA timers and sweeps resume on their own once the database answers."""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -17,11 +22,18 @@ from tessera.core.schedule import enqueue_due_jobs
 
 logger = logging.getLogger("tessera.worker")
 HEARTBEAT_SECONDS = 5
-STALE_AFTER = timedelta(seconds=30)
+MAX_BACKOFF_SECONDS = 30.0
+
+
+def stale_after() -> timedelta:
+    """A worker whose last heartbeat is older than this is stalled (/health answers 503)."""
+    return timedelta(seconds=settings.TESSERA_WORKER_STALE_SECONDS)
 
 
 class TaskWorker:
-    def __init__(self, *, interval: float = 0.5, batch: bool = False) -> None:
+    def __init__(
+        self, *, interval: float = 0.5, batch: bool = False, max_backoff: float = MAX_BACKOFF_SECONDS
+    ) -> None:
         self.worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{threading.get_ident() % 10000}"
         self.worker = Worker(
             queue_names=["*"],
@@ -33,14 +45,29 @@ class TaskWorker:
             worker_id=self.worker_id,
             excluded_queue_names=[],
         )
+        self.max_backoff = max_backoff
+        self.failures = 0  # database errors survived so far
         self._stopped = threading.Event()
 
     def run(self) -> None:
         """Run until stop() is called (or, in batch mode, until the queue is empty)."""
         beat = threading.Thread(target=self._heartbeat, name="tessera-heartbeat", daemon=True)
         beat.start()
+        backoff = min(0.5, self.max_backoff)
         try:
-            self.worker.run()
+            while not self._stopped.is_set():
+                try:
+                    self.worker.run()
+                    return  # stopped, or a batch that emptied the queue
+                except Exception:  # any database error: the worker must outlive it
+                    self.failures += 1
+                    logger.exception("task worker failed; retrying in %.1f s", backoff)
+                    try:
+                        connection.close()  # a broken connection is reopened on the next try
+                    except Exception:
+                        logger.warning("closing the broken connection failed", exc_info=True)
+                    self._stopped.wait(backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
         finally:
             self._stopped.set()
             close_old_connections()
@@ -48,6 +75,10 @@ class TaskWorker:
     def stop(self) -> None:
         self.worker.running = False
         self._stopped.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
 
     def _heartbeat(self) -> None:
         """Every few seconds: say we are alive, and enqueue the periodic jobs that are due."""
@@ -85,3 +116,34 @@ def run_pending_tasks() -> None:
         worker_id=f"batch-{os.getpid()}",
         excluded_queue_names=[],
     ).run()
+
+
+class SupervisedWorker:
+    """The in-process worker of `tessera serve`: a thread that is started again whenever it exits."""
+
+    def __init__(self, factory: Callable[[], TaskWorker] = TaskWorker) -> None:
+        self.factory = factory
+        self.restarts = 0
+        self._stopping = False
+        self.worker = factory()
+        self.thread = self._start(self.worker)
+
+    def _start(self, worker: TaskWorker) -> threading.Thread:
+        thread = threading.Thread(target=worker.run, name="tessera-worker", daemon=True)
+        thread.start()
+        return thread
+
+    def ensure_running(self) -> bool:
+        """Called periodically by the supervising loop: restart a worker that has exited. True if it did."""
+        if self._stopping or self.thread.is_alive():
+            return False
+        self.restarts += 1
+        logger.error("the task worker exited; starting it again (restart %d)", self.restarts)
+        self.worker = self.factory()
+        self.thread = self._start(self.worker)
+        return True
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stopping = True
+        self.worker.stop()
+        self.thread.join(timeout=timeout)

@@ -13,6 +13,9 @@ The rules:
   (replies and the files on them or on the ticket itself) and the changes they are told about
   (CUSTOMER_EVENT_KINDS): never internal notes, their files, assignments or other internal details. A
   reply later turned into a note disappears with its files and events.
+- A message or file that a merge moved from a ticket of another requester (`merged_from`) is shown to
+  customers under that ticket and to those who may see it, as before the merge, and not under its new
+  ticket, until an agent makes it public there. Agents see it where it now is.
 - A notification that points at a ticket is shown only while its user may see that ticket.
 """
 
@@ -141,13 +144,48 @@ def _public_message(to_message: str) -> Q:
     return Q(**{f"{to_message}kind": Message.Kind.REPLY})
 
 
+def _listed_under_condition(user: User, ticket_id: int | None, to_item: str = "") -> Q | None:
+    """The condition that an item (a message or attachment, reached through `to_item`) is listed for `user`
+    under the ticket `ticket_id` (any ticket: None) and `user` may see that ticket: under its own ticket,
+    or for a customer, under the ticket a merge moved it from."""
+    here = _ticket_condition(user, f"{to_item}ticket__")
+    if here is None:
+        return None
+    if user.is_agent:
+        return here if ticket_id is None else here & Q(**{f"{to_item}ticket_id": ticket_id})
+    moved_from = _ticket_condition(user, f"{to_item}merged_from__")
+    if moved_from is None:  # never: the same user as for `here`
+        return None
+    own = Q(**{f"{to_item}merged_from__isnull": True}) & here
+    moved = Q(**{f"{to_item}merged_from__isnull": False}) & moved_from
+    if ticket_id is not None:
+        own &= Q(**{f"{to_item}ticket_id": ticket_id})
+        moved &= Q(**{f"{to_item}merged_from_id": ticket_id})
+    return own | moved
+
+
+def listed_under(user: User, item: Message | Attachment) -> int:
+    """The instance form of the placement above: the id of the ticket `item` is listed under for `user`."""
+    if not user.is_agent and item.merged_from_id is not None:
+        return item.merged_from_id
+    return item.ticket_id
+
+
+def _seen_through(user: User, item: Message | Attachment) -> Ticket:
+    moved_from = None if user.is_agent else item.merged_from
+    return moved_from if moved_from is not None else item.ticket
+
+
 def visible_messages(user: User, ticket: Ticket) -> QuerySet[Message]:
-    messages = _where(Message.objects.filter(ticket_id=ticket.pk), user, "ticket__")
+    condition = _listed_under_condition(user, ticket.pk)
+    if condition is None:
+        return Message.objects.none()
+    messages = Message.objects.filter(condition)
     return messages if reads_internal_messages(user) else messages.filter(_public_message(""))
 
 
 def can_view_message(user: User, message: Message) -> bool:
-    if not can_view_ticket(user, message.ticket):
+    if not can_view_ticket(user, _seen_through(user, message)):
         return False
     return reads_internal_messages(user) or shown_to_customers(message.kind)
 
@@ -187,19 +225,26 @@ def shown_inside(user: User, event: TimelineEvent) -> bool:
 # Attachments -----------------------------------------------------------------------------------------------
 
 
-def downloadable_attachments(user: User) -> QuerySet[Attachment]:
-    attachments = _where(Attachment.objects.all(), user, "ticket__")
+def _attachments(user: User, ticket_id: int | None) -> QuerySet[Attachment]:
+    condition = _listed_under_condition(user, ticket_id)
+    if condition is None:
+        return Attachment.objects.none()
+    attachments = Attachment.objects.filter(condition)
     if user.is_agent:
         return attachments
     return attachments.filter(Q(message__isnull=True) | _public_message("message__"))
 
 
+def downloadable_attachments(user: User) -> QuerySet[Attachment]:
+    return _attachments(user, None)
+
+
 def visible_attachments(user: User, ticket: Ticket) -> QuerySet[Attachment]:
-    return downloadable_attachments(user).filter(ticket_id=ticket.pk)
+    return _attachments(user, ticket.pk)
 
 
 def can_download(user: User, attachment: Attachment) -> bool:
-    if not can_view_ticket(user, attachment.ticket):
+    if not can_view_ticket(user, _seen_through(user, attachment)):
         return False
     if user.is_agent or attachment.message_id is None:
         return True

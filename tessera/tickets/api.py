@@ -192,6 +192,8 @@ class CcIn(StrictSchema):
 
 class MergeIn(StrictSchema):
     target_id: int
+    # Tickets of two different requesters merge only with this set (each keeps seeing only their own).
+    confirm_different_requesters: bool = False
 
 
 def _person(user: User) -> dict[str, Any]:
@@ -534,7 +536,15 @@ def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, A
     user = request_actor(request)
     source = queries.get_ticket_for(user, ticket_id)
     target = queries.get_ticket_for(user, payload.target_id)
-    return ticket_out(services.merge_tickets(actor=user, source=source, target=target, channel=Channel.API))
+    return ticket_out(
+        services.merge_tickets(
+            actor=user,
+            source=source,
+            target=target,
+            channel=Channel.API,
+            confirm_different_requesters=payload.confirm_different_requesters,
+        )
+    )
 
 
 @router.post(

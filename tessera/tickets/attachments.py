@@ -4,7 +4,9 @@ download response (who may download is tessera.tickets.access.can_download/downl
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import zipfile
 from dataclasses import dataclass
 
 import puremagic
@@ -51,7 +53,19 @@ EXTENSION_FAMILIES = {
     ".webp": "image/webp",
     ".pdf": "application/pdf",
     ".zip": "application/zip",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
+# Zip containers are told apart by what is inside, not by their first bytes (which are the same for all).
+_OOXML_PARTS = {
+    "word/": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+_ODF_TYPES = {"application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet"}
 TEXT_EXTENSIONS = {
     ".txt",
     ".log",
@@ -132,6 +146,8 @@ def sniff(content: bytes) -> str | None:
     head = content[:2048].lstrip().lower()
     if any(marker in head for marker in _MARKUP_MARKERS):
         return None
+    if content.startswith(b"PK\x03\x04"):
+        return zip_container_type(content)
     try:
         matches = puremagic.magic_string(content[:8192])
     except (puremagic.PureError, ValueError):
@@ -150,6 +166,26 @@ def sniff(content: bytes) -> str | None:
     # Unrecognised content is text (logs, configs in any 8-bit encoding) unless it holds NUL bytes,
     # which only binary formats do.
     return None if b"\x00" in content[:8192] else "text/plain"
+
+
+def zip_container_type(content: bytes) -> str:
+    """An office document when its parts say so (OOXML: [Content_Types].xml and word/, xl/ or ppt/; ODF:
+    its `mimetype` entry), otherwise a plain zip archive. Only the directory and the few bytes of the
+    `mimetype` entry are read, never the compressed content."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = archive.namelist()
+            if "[Content_Types].xml" in names:
+                for prefix, mime in _OOXML_PARTS.items():
+                    if any(name.startswith(prefix) for name in names):
+                        return mime
+            if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
+                declared = archive.read("mimetype").decode("ascii", "replace").strip()
+                if declared in _ODF_TYPES:
+                    return declared
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, NotImplementedError, OSError):
+        pass  # a damaged or unusual archive is still just a zip
+    return "application/zip"
 
 
 def _too_large(filename: str, limit: int) -> ValidationFailed:

@@ -262,10 +262,20 @@ class Message(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
     body = models.TextField(_("message"))
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when a merge moved this from a ticket of another requester: customers see it only through that
+    # ticket, as before the merge, until an agent makes it public on the new one (tickets.access).
+    merged_from = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+        indexes = [
+            models.Index(fields=["ticket", "created_at"], name="message_ticket_idx"),
+            models.Index(
+                fields=["merged_from"], condition=Q(merged_from__isnull=False), name="message_merged_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.ticket_id}"
@@ -292,9 +302,19 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when a merge moved this from a ticket of another requester: customers see it only through that
+    # ticket, as before the merge, until an agent makes it public on the new one (tickets.access).
+    merged_from = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["merged_from"], condition=Q(merged_from__isnull=False), name="attachment_merged_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.filename

@@ -251,8 +251,11 @@ def add_reply(
     checked = check_files(files)
     channel = clean_choice(channel, Channel, "channel") or Channel.WEB
     is_agent = access.can_work_on(actor, ticket)
-    new_status = _status_after_reply(ticket, is_agent)
     with transaction.atomic():
+        # The status the reply leads to depends on the status when it commits, not when the page was
+        # read: a resolve that committed in the meantime is reopened by this reply, never swallowed.
+        _lock_current_state(ticket)
+        new_status = _status_after_reply(ticket, is_agent)
         old_status = ticket.status
         ticket = _bump(ticket, expected_version, status=new_status, conditional=expected_version is not None)
         message = Message.objects.create(
@@ -539,13 +542,37 @@ def set_cc(*, actor: User, ticket: Ticket, contacts: list[User], channel: str = 
     return ticket
 
 
-def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str = Channel.WEB) -> Ticket:
+def merge_tickets(
+    *,
+    actor: User,
+    source: Ticket,
+    target: Ticket,
+    channel: str = Channel.WEB,
+    confirm_different_requesters: bool = False,
+) -> Ticket:
     """Merge `source` into `target`: its messages and attachments move, it is closed with a pointer to the
-    target, and both timelines record the merge. Both tickets are locked, in id order, against races."""
+    target, and both timelines record the merge. Both tickets are locked, in id order, against races.
+    Tickets of two different requesters merge only when confirmed, and then what was moved stays with
+    the people who could see it before (tessera.tickets.access, `merged_from`)."""
     _check_agent(actor, source)
     _check_agent(actor, target)
     if source.pk == target.pk:
         raise ValidationFailed(_("A ticket cannot be merged into itself."), field="target")
+    if source.requester_id != target.requester_id and not confirm_different_requesters:
+        raise ValidationFailed(
+            _(
+                "%(source)s was opened by %(source_person)s and %(target)s by %(target_person)s. Confirm "
+                "to merge the tickets of two different people: each keeps seeing only their own messages "
+                "and files."
+            )
+            % {
+                "source": source.reference,
+                "source_person": source.requester.display_name,
+                "target": target.reference,
+                "target_person": target.requester.display_name,
+            },
+            field="confirm_different_requesters",
+        )
     with transaction.atomic():
         locked = {
             t.pk: t
@@ -562,6 +589,10 @@ def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str =
                 field="target",
             )
         moved = list(source.messages.values_list("id", flat=True))
+        if source.requester_id != target.requester_id:
+            # Items moved by an earlier merge keep the ticket they came from.
+            Message.objects.filter(ticket=source, merged_from__isnull=True).update(merged_from=source)
+            Attachment.objects.filter(ticket=source, merged_from__isnull=True).update(merged_from=source)
         Message.objects.filter(ticket=source).update(ticket=target)
         Attachment.objects.filter(ticket=source).update(ticket=target)
         now = clock.now()
@@ -587,6 +618,21 @@ def merge_tickets(*, actor: User, source: Ticket, target: Ticket, channel: str =
         )
     target.refresh_from_db()
     return target
+
+
+def publish_merged_message(*, actor: User, message: Message) -> Message:
+    """Show a message moved in from another requester's ticket (and its files) to everyone who sees the
+    ticket it is now on: an agent's decision."""
+    ticket = message.ticket
+    _check_agent(actor, ticket)
+    if message.merged_from_id is None:
+        raise ValidationFailed(_("This message is already shown on this ticket."), field="message")
+    with transaction.atomic():
+        Attachment.objects.filter(message=message).update(merged_from=None)
+        message.merged_from = None
+        message.save(update_fields=["merged_from"])
+        _bump(ticket, None, conditional=False)
+    return message
 
 
 # Helpers ------------------------------------------------------------------------------------------------
@@ -671,6 +717,15 @@ def _status_after_reply(ticket: Ticket, is_agent: bool) -> str | None:
         _check_reopen_window(ticket)
         return Status.OPEN
     return None
+
+
+def _lock_current_state(ticket: Ticket) -> None:
+    """Lock the ticket's row until the transaction ends (PostgreSQL; SQLite's IMMEDIATE transactions
+    already hold the write lock) and re-read the fields a change is decided on."""
+    ticket.refresh_from_db(
+        from_queryset=Ticket.objects.select_for_update(),
+        fields=["status", "version", "resolved_at", "closed_at", "assignee", "updated_at"],
+    )
 
 
 def _bump(

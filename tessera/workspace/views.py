@@ -412,7 +412,12 @@ def _perform(user: User, ticket: Ticket, action: str, request: HttpRequest) -> A
         return tickets.set_tags(actor=user, ticket=ticket, tags=names)
     if action == "merge":
         target = _ticket_by_reference(user, post.get("target", ""), field="target")
-        tickets.merge_tickets(actor=user, source=ticket, target=target)
+        tickets.merge_tickets(
+            actor=user,
+            source=ticket,
+            target=target,
+            confirm_different_requesters=post.get("confirm_different_requesters") == "yes",
+        )
         return target
     if action == "split":
         message_id = post.get("message", "")

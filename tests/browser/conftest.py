@@ -118,7 +118,7 @@ class AsgiServer:
 
 
 @pytest.fixture
-def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
+def asgi_server(live_server: Any, settings: Any) -> Iterator[AsgiServer]:
     """The websocket side as `tessera serve` runs it: a separate ASGI server (uvicorn) next to the live
     HTTP server, which speaks only WSGI. Cookies are per host, not port, so the session works on both."""
     import uvicorn
@@ -146,6 +146,11 @@ def asgi_server(live_server: Any) -> Iterator[AsgiServer]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     running = AsgiServer(f"localhost:{port}", server, thread)
+    # The pages' Content-Security-Policy lets them connect to this server, as it does for the websocket
+    # port `tessera serve` uses.
+    csp = dict(settings.SECURE_CSP)
+    csp["connect-src"] = [*csp["connect-src"], f"ws://{running.host}"]
+    settings.SECURE_CSP = csp
     yield running
     running.stop()
     database["CONN_MAX_AGE"] = kept_for

@@ -134,6 +134,7 @@ def _build(plan: dict[str, Any]) -> World:
                 actor=world.desk,
                 source=Ticket.objects.get(pk=source.pk),
                 target=Ticket.objects.get(pk=target.pk),
+                confirm_different_requesters=True,
             )
     for agent_at, slug in plan["leave"]:
         agent = _pick(world.agents(), agent_at)
@@ -197,9 +198,11 @@ def _step(world: World, ticket: Ticket, what: str, who: int, flag: bool, step: i
 def _check_agreement(world: World) -> None:
     everyone = list(User.objects.filter(pk__in=[world.desk.pk, *(p.pk for p in world.people)]))
     tickets = list(Ticket.objects.filter(pk__in=[t.pk for t in world.tickets]))
-    messages = list(Message.objects.filter(ticket__in=tickets).select_related("ticket"))
+    messages = list(Message.objects.filter(ticket__in=tickets).select_related("ticket", "merged_from"))
     events = list(TimelineEvent.objects.filter(ticket__in=tickets).select_related("ticket", "message"))
-    attachments = list(Attachment.objects.filter(ticket__in=tickets).select_related("ticket", "message"))
+    attachments = list(
+        Attachment.objects.filter(ticket__in=tickets).select_related("ticket", "message", "merged_from")
+    )
     notifications = list(Notification.objects.filter(user__in=everyone).select_related("ticket"))
     for user in everyone:
         who = (user.email, user.role, user.is_active)
@@ -214,7 +217,9 @@ def _check_agreement(world: World) -> None:
             )
             shown = set(access.visible_messages(user, ticket).values_list("pk", flat=True))
             expected = {
-                m.pk for m in messages if m.ticket_id == ticket.pk and access.can_view_message(user, m)
+                m.pk
+                for m in messages
+                if access.listed_under(user, m) == ticket.pk and access.can_view_message(user, m)
             }
             assert shown == expected, (who, ticket.pk)
             shown = set(access.visible_events(user, ticket).values_list("pk", flat=True))
@@ -222,7 +227,9 @@ def _check_agreement(world: World) -> None:
             assert shown == expected, (who, ticket.pk)
             shown = set(access.visible_attachments(user, ticket).values_list("pk", flat=True))
             expected = {
-                a.pk for a in attachments if a.ticket_id == ticket.pk and access.can_download(user, a)
+                a.pk
+                for a in attachments
+                if access.listed_under(user, a) == ticket.pk and access.can_download(user, a)
             }
             assert shown == expected, (who, ticket.pk)
         downloadable = set(access.downloadable_attachments(user).values_list("pk", flat=True))

@@ -47,6 +47,16 @@
     if (errors) errors.focus();
   }
 
+  // Behaviour that used to be inline handlers (the Content-Security-Policy allows no inline script).
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    if (field instanceof Element && field.matches("[data-submit-on-change]") && field.form) field.form.submit();
+  });
+  document.addEventListener("focusin", function (event) {
+    var field = event.target;
+    if (field instanceof HTMLInputElement && field.matches("[data-select-on-focus]")) field.select();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { if (event.detail && event.detail.elt) init(event.detail.elt); });
 })();

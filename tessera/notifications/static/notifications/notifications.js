@@ -1,5 +1,6 @@
 /* The notification bell follows the unread count over a websocket. While the socket is open the bell's
-   htmx polling pauses (its trigger is filtered on window.tesseraBellLive); when it closes, polling takes
+   htmx polling pauses (a poll is cancelled here while window.tesseraBellLive: a trigger filter would need
+   eval, which the Content-Security-Policy forbids); when it closes, polling takes
    over again and the socket is retried with a growing pause. No build step. */
 (function () {
   "use strict";
@@ -50,6 +51,15 @@
       retry = Math.min(retry * 2, 60000);
     };
   }
+
+  // A poll (no triggering event, unlike "notifications-changed") is not sent while the socket is live.
+  document.addEventListener("htmx:confirm", function (event) {
+    var target = event.target;
+    if (window.tesseraBellLive && target instanceof Element && target.id === "notification-bell" &&
+        !event.detail.triggeringEvent) {
+      event.preventDefault();
+    }
+  });
 
   document.addEventListener("DOMContentLoaded", connect);
 })();
