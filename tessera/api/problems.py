@@ -16,6 +16,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from tessera.core.errors import DomainError
 
@@ -63,6 +64,20 @@ def problem(
     return HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=CONTENT_TYPE)
 
 
+class UnsupportedMediaType(Exception):
+    pass
+
+
+class JsonParser(Parser):
+    """JSON bodies as the document declares them: another media type is a 415, not a guess."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        media_type = request.content_type or ""
+        if media_type != "application/json" and not media_type.endswith("+json"):
+            raise UnsupportedMediaType(media_type)
+        return super().parse_body(request)
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -91,6 +106,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, UnsupportedMediaType):  # ninja wraps any parser error in a 400
+            detail = _("Send the body as application/json.")
+            return problem(request, status=415, code="unsupported_media_type", detail=detail)
         detail = str(exc)
         if exc.status_code == 400 and "parse" in detail.lower():
             detail = _("The request body is not valid JSON.")
@@ -123,7 +141,8 @@ def install(api: NinjaAPI) -> None:
 def server_error(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """Any other failure: logged with a request id the client also gets, never a traceback in the answer
     (whatever DEBUG says). A database that cannot be reached is a 503 the client may retry."""
-    request_id = request.headers.get(REQUEST_ID_HEADER, "")[:64] or uuid.uuid4().hex
+    given = request.headers.get(REQUEST_ID_HEADER, "")  # a proxy's id, when it sends a plain one
+    request_id = given if _PLAIN_ID.fullmatch(given) else uuid.uuid4().hex
     if isinstance(exc, OperationalError | InterfaceError):
         logger.warning("API request %s: database unavailable: %s", request_id, exc)
         response = problem(
@@ -175,6 +194,7 @@ class ProblemMiddleware:
         return server_error(request, exc) if request.path.startswith(API_PREFIX) else None
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _BRANCH = re.compile(r"[-\[]")
 _TYPE_NAMES = {"str", "int", "float", "bool", "none", "list", "dict", "tuple", "datetime"}
 

@@ -31,6 +31,7 @@ api = TesseraAPI(
     auth=[TokenAuth(), SessionAuth()],
     throttle=[AuthRateThrottle(settings.TESSERA_API_RATE)],
     urls_namespace="api",
+    parser=problems.JsonParser(),
 )
 problems.install(api)
 api.add_router("", tickets_router)

@@ -90,6 +90,14 @@ def test_a_body_that_is_not_json_is_a_400_problem() -> None:
     assert (response.status_code, response["Content-Type"]) == (400, PROBLEM)
 
 
+def test_a_body_in_another_media_type_is_a_415_problem() -> None:
+    client, headers = _client(f.customer())
+    response = client.post(
+        "/api/v1/tokens", data=b'{"name": "x"}', content_type="text/plain", headers=headers
+    )
+    assert (response.status_code, response["Content-Type"]) == (415, PROBLEM)
+
+
 @pytest.mark.parametrize(
     ("path", "params"),
     [
