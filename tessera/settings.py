@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "tessera.accounts.middleware.UserLanguageMiddleware",
     "tessera.accounts.middleware.AgentMfaMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "tessera.api.problems.ProblemMiddleware",
 ]
 
 ROOT_URLCONF = "tessera.urls"

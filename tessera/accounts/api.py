@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -13,7 +13,7 @@ from pydantic import Field
 
 from tessera.accounts import queries, services
 from tessera.accounts.models import User
-from tessera.api.schemas import StrictSchema, request_actor
+from tessera.api.schemas import BodyId, Cursor, Id, StrictSchema, request_actor, text
 from tessera.core.pagination import paginate
 from tessera.tickets.models import Priority
 
@@ -32,12 +32,12 @@ class ContactOut(Schema):
 
 
 class ContactIn(StrictSchema):
-    email: str = Field(max_length=10_000)
-    full_name: str = ""
-    phone: str = ""
-    language: str = "en"
-    time_zone: str = "UTC"
-    organisation_id: int | None = None
+    email: str = text(254)
+    full_name: str = text(200, default="", required=False)
+    phone: str = text(40, default="", required=False)
+    language: Literal["en", "it", "pl", "fr"] = "en"
+    time_zone: str = Field("UTC", max_length=64, description="An IANA time zone name.")
+    organisation_id: BodyId | None = None
 
 
 class ContactPage(Schema):
@@ -47,8 +47,8 @@ class ContactPage(Schema):
 
 class ContactFilters(Schema):
     q: str | None = Field(None, max_length=200, description="Search email, name or phone.")
-    organisation_id: int | None = None
-    cursor: str | None = None
+    organisation_id: Id | None = None
+    cursor: str | None = Cursor
     limit: int = Field(25, ge=1, le=100)
 
 
@@ -58,7 +58,7 @@ class OrganisationOut(Schema):
 
 
 class OrganisationIn(StrictSchema):
-    name: str = Field(max_length=10_000)
+    name: str = text(200)
 
 
 class DepartmentOut(Schema):
@@ -76,7 +76,7 @@ class PriorityOut(Schema):
 
 
 class TokenIn(StrictSchema):
-    name: str = Field(max_length=10_000)
+    name: str = text(100)
 
 
 class TokenOut(Schema):
@@ -125,7 +125,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> HttpStatus[User]
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="A contact")
-def get_contact(request: HttpRequest, contact_id: int) -> User:
+def get_contact(request: HttpRequest, contact_id: Id) -> User:
     return queries.get_contact_for(request_actor(request), contact_id)
 
 
@@ -140,7 +140,7 @@ def create_organisation(request: HttpRequest, payload: OrganisationIn) -> HttpSt
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut, summary="An organisation")
-def get_organisation(request: HttpRequest, organisation_id: int) -> Any:
+def get_organisation(request: HttpRequest, organisation_id: Id) -> Any:
     return queries.get_organisation_for(request_actor(request), organisation_id)
 
 
@@ -177,5 +177,5 @@ def create_token(request: HttpRequest, payload: TokenIn) -> HttpStatus[dict[str,
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="Revoke an API token")
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: HttpRequest, token_id: Id) -> Any:
     return services.revoke_api_token(actor=request_actor(request), token_id=token_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
 from tessera.accounts.models import Organisation, User
-from tessera.api.schemas import StrictSchema, request_actor
+from tessera.api.schemas import BodyId, Cursor, Id, StrictBool, StrictSchema, request_actor, text
 from tessera.catalog import queries, services
 from tessera.catalog.models import CustomerService
 from tessera.core.errors import PermissionDenied, ValidationFailed
@@ -43,32 +43,35 @@ class ServicePage(Schema):
 
 
 class ServiceFilter(Schema):
-    customer_id: int | None = None
-    organisation_id: int | None = None
-    component_id: int | None = None
+    customer_id: Id | None = None
+    organisation_id: Id | None = None
+    component_id: Id | None = None
     order_number: str | None = Field(None, max_length=64)
-    cursor: str | None = None
+    cursor: str | None = Cursor
     limit: int = Field(50, ge=1, le=200)
 
 
+IpAddress = Annotated[str, Field(max_length=64, description="An IPv4/IPv6 address or network.")]
+
+
 class ServiceIn(StrictSchema):
-    name: str = Field(max_length=10_000)
-    customer_id: int | None = None
-    organisation_id: int | None = None
-    order_number: str = Field("", max_length=10_000)
-    ip_addresses: list[str] = Field(default_factory=list, max_length=1_000)
-    component_id: int | None = None
-    is_active: bool = True
+    name: str = text(services.NAME_MAX)
+    customer_id: BodyId | None = Field(None, description="The customer, or give organisation_id.")
+    organisation_id: BodyId | None = None
+    order_number: str = text(services.ORDER_MAX, default="", required=False)
+    ip_addresses: list[IpAddress] = Field(default_factory=list, max_length=1_000)
+    component_id: BodyId | None = None
+    is_active: StrictBool = True
 
 
 class ServicePatch(StrictSchema):
-    name: str | None = Field(None, max_length=10_000)
-    customer_id: int | None = None
-    organisation_id: int | None = None
-    order_number: str | None = Field(None, max_length=10_000)
-    ip_addresses: list[str] | None = Field(None, max_length=1_000)
-    component_id: int | None = None
-    is_active: bool | None = None
+    name: str | None = text(services.NAME_MAX, default=None)
+    customer_id: BodyId | None = None
+    organisation_id: BodyId | None = None
+    order_number: str | None = text(services.ORDER_MAX, default=None, required=False)
+    ip_addresses: list[IpAddress] | None = Field(None, max_length=1_000)
+    component_id: BodyId | None = None
+    is_active: StrictBool | None = None
 
 
 def service_out(s: CustomerService) -> dict[str, Any]:
@@ -137,7 +140,7 @@ def list_services(request: HttpRequest, filters: Query[ServiceFilter]) -> dict[s
 
 
 @router.get("/services/{service_id}", response=ServiceOut, summary="One customer service")
-def get_service(request: HttpRequest, service_id: int) -> dict[str, Any]:
+def get_service(request: HttpRequest, service_id: Id) -> dict[str, Any]:
     return service_out(queries.get_service_for(request_actor(request), service_id))
 
 
@@ -162,7 +165,7 @@ def create_service(request: HttpRequest, payload: ServiceIn) -> HttpStatus[dict[
 
 
 @router.patch("/services/{service_id}", response=ServiceOut, summary="Change a customer's service (agents)")
-def update_service(request: HttpRequest, service_id: int, payload: ServicePatch) -> dict[str, Any]:
+def update_service(request: HttpRequest, service_id: Id, payload: ServicePatch) -> dict[str, Any]:
     actor = request_actor(request)
     service = queries.get_service_for(actor, service_id)  # 404 before 403: a customer's own is visible
     if not actor.is_agent:

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from tessera.api.schemas import request_actor
+from tessera.api.schemas import Cursor, Id, request_actor
 from tessera.core.pagination import paginate
 from tessera.notifications import services
 
@@ -36,7 +36,7 @@ class NotificationPage(Schema):
 
 class NotificationFilters(Schema):
     unread: bool = Field(False, description="Only unread notifications.")
-    cursor: str | None = None
+    cursor: str | None = Cursor
     limit: int = Field(25, ge=1, le=100)
 
 
@@ -71,5 +71,5 @@ def read_all(request: HttpRequest) -> dict[str, int]:
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut, summary="Mark one as read")
-def read_one(request: HttpRequest, notification_id: int) -> Any:
+def read_one(request: HttpRequest, notification_id: Id) -> Any:
     return services.mark_read(actor=request_actor(request), notification_id=notification_id)

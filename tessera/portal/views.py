@@ -24,6 +24,7 @@ from tessera.accounts import preferences
 from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from tessera.core.ids import parse_id
 from tessera.core.pagination import paginate
 from tessera.portal import services
 from tessera.portal.forms import NewTicketForm, ReplyForm
@@ -326,11 +327,11 @@ def _render_new(
 
 def _ticket(request: HttpRequest, reference: str) -> Ticket:
     """The ticket named by `TS-123` or `123`, if this person may see it; otherwise 404."""
-    number = reference.rsplit("-", 1)[-1]
-    if not number.isdigit() or len(number) > 18:
+    number = parse_id(reference.rsplit("-", 1)[-1])
+    if number is None:
         raise Http404
     try:
-        return get_ticket_for(_user(request), int(number))
+        return get_ticket_for(_user(request), number)
     except NotFound:
         raise Http404 from None
 

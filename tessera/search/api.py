@@ -9,15 +9,19 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from tessera.api.schemas import request_actor
-from tessera.search.services import search_tickets
+from tessera.api.schemas import Cursor, request_actor
+from tessera.search.services import QUERY_MAX, search_tickets
 
 router = Router(tags=["search"])
 
 
 class SearchFilters(Schema):
-    q: str = Field(max_length=1_000, description="Words to find in subjects, descriptions and messages.")
-    cursor: str | None = None
+    q: str = Field(
+        max_length=QUERY_MAX,
+        pattern=r"^[^\x00]*$",
+        description="Words to find in subjects, descriptions and messages.",
+    )
+    cursor: str | None = Cursor
     limit: int = Field(25, ge=1, le=100)
 
 

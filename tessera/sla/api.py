@@ -9,24 +9,36 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from tessera.accounts.models import User
 from tessera.accounts.queries import get_department_for
-from tessera.api.schemas import StrictSchema, request_actor
+from tessera.api.schemas import (
+    BodyId,
+    Cursor,
+    Id,
+    Instant,
+    StrictBool,
+    StrictFloat,
+    StrictSchema,
+    json_integer,
+    request_actor,
+    text,
+)
 from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied
 from tessera.core.pagination import paginate
 from tessera.sla import queries, services
 from tessera.sla.models import TARGETS, BusinessCalendar, PriorityMatrix, SlaPolicy, TicketSla
 from tessera.tickets.access import visible_tickets
+from tessera.tickets.models import Channel, Impact, Urgency
 from tessera.tickets.queries import get_ticket_for
 
 router = Router(tags=["sla"])
 
 
 class CalendarIn(StrictSchema):
-    name: str = Field(max_length=1_000)
+    name: str = text(100)
     definition: dict[str, Any]
 
 
@@ -37,7 +49,7 @@ class CalendarOut(Schema):
 
 
 class CalendarPatchIn(StrictSchema):
-    name: str | None = Field(None, max_length=1_000)
+    name: str | None = text(100, default=None)
     definition: dict[str, Any] | None = None
 
 
@@ -52,10 +64,10 @@ class TargetMinutesOut(Schema):
 class RuleSchema(StrictSchema):
     level: Literal["warning", "breach"]
     target: Literal["", "first_response", "next_response", "resolution", "acknowledge"] = ""
-    notify_lead: bool = False
-    raise_priority: bool = False
-    unassign: bool = False
-    move_to: str | None = Field(None, max_length=50, description="A department slug.")
+    notify_lead: StrictBool = False
+    raise_priority: StrictBool = False
+    unassign: StrictBool = False
+    move_to: str | None = Field(None, min_length=1, max_length=50, description="A department slug.")
 
 
 class PolicyOut(Schema):
@@ -71,11 +83,12 @@ class PolicyOut(Schema):
     escalation_rules: list[RuleSchema]
 
 
-Minutes = Annotated[int, Field(ge=1, le=services.MAX_TARGET_MINUTES)]
+Minutes = Annotated[int, Field(ge=1, le=services.MAX_TARGET_MINUTES), BeforeValidator(json_integer)]
+Order = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(json_integer)]
 
 
 class TargetMinutesIn(StrictSchema):
-    priority: str = Field(max_length=30)
+    priority: str = Field(min_length=1, max_length=30, description="A priority slug.")
     first_response_minutes: Minutes | None = None
     next_response_minutes: Minutes | None = None
     resolution_minutes: Minutes | None = None
@@ -83,13 +96,15 @@ class TargetMinutesIn(StrictSchema):
 
 
 class PolicyIn(StrictSchema):
-    name: str = Field(max_length=1_000)
-    calendar_id: int
-    order: int = Field(100, ge=0, le=1_000_000)
-    is_active: bool = True
-    department: str | None = Field(None, max_length=50, description="A department slug; null: any.")
-    organisation_id: int | None = None
-    channel: str = Field("", max_length=10, description="A channel; empty: any.")
+    name: str = text(100)
+    calendar_id: BodyId
+    order: Order = 100
+    is_active: StrictBool = True
+    department: str | None = Field(
+        None, min_length=1, max_length=50, description="A department slug; null: any."
+    )
+    organisation_id: BodyId | None = None
+    channel: Channel | Literal[""] = Field("", description="A channel; empty: any.")
     targets: list[TargetMinutesIn] = Field(default_factory=list, max_length=50)
     escalation_rules: list[RuleSchema] = Field(default_factory=list, max_length=50)
 
@@ -117,12 +132,14 @@ class TicketSlaOut(Schema):
 
 
 class PreviewIn(StrictSchema):
-    calendar_id: int | None = None
+    calendar_id: BodyId | None = Field(None, description="A calendar, or give its `definition`.")
     definition: dict[str, Any] | None = None
-    start: datetime
-    minutes: float | None = Field(None, ge=0, le=services.MAX_PREVIEW_MINUTES)
-    end: datetime | None = None
-    pauses: list[tuple[datetime, datetime | None]] = Field(default_factory=list, max_length=1_000)
+    start: Instant
+    minutes: StrictFloat | None = Field(
+        None, ge=0, le=services.MAX_PREVIEW_MINUTES, description="Business minutes, or give `end`."
+    )
+    end: Instant | None = None
+    pauses: list[tuple[Instant, Instant | None]] = Field(default_factory=list, max_length=1_000)
 
 
 class PreviewOut(Schema):
@@ -152,7 +169,7 @@ def create_calendar(request: HttpRequest, payload: CalendarIn) -> HttpStatus[dic
 
 
 @router.put("/sla/calendars/{calendar_id}", response=CalendarOut, summary="Change a calendar (admins)")
-def update_calendar(request: HttpRequest, calendar_id: int, payload: CalendarPatchIn) -> dict[str, Any]:
+def update_calendar(request: HttpRequest, calendar_id: Id, payload: CalendarPatchIn) -> dict[str, Any]:
     actor = _agent(request)
     stored = BusinessCalendar.objects.filter(pk=calendar_id).first()
     if stored is None:
@@ -179,7 +196,7 @@ def create_policy(request: HttpRequest, payload: PolicyIn) -> HttpStatus[dict[st
 
 
 @router.put("/sla/policies/{policy_id}", response=PolicyOut, summary="Replace an SLA policy (admins)")
-def replace_policy(request: HttpRequest, policy_id: int, payload: PolicyIn) -> dict[str, Any]:
+def replace_policy(request: HttpRequest, policy_id: Id, payload: PolicyIn) -> dict[str, Any]:
     actor = _agent(request)
     policy = SlaPolicy.objects.filter(pk=policy_id).first()
     if policy is None:
@@ -247,10 +264,12 @@ def _policy_out(p: SlaPolicy) -> dict[str, Any]:
     }
 
 
-class MatrixCell(Schema):
-    impact: str = Field(max_length=32)
-    urgency: str = Field(max_length=32)
-    priority: str | None = Field(None, max_length=30, description="A priority slug; null clears the cell.")
+class MatrixCell(StrictSchema):
+    impact: Impact
+    urgency: Urgency
+    priority: str | None = Field(
+        None, min_length=1, max_length=30, description="A priority slug; null clears the cell."
+    )
 
 
 class MatrixIn(StrictSchema):
@@ -305,7 +324,7 @@ def put_department_option(
 
 
 @router.get("/tickets/{ticket_id}/sla", response=TicketSlaOut, summary="A ticket's SLA clocks")
-def ticket_sla(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
+def ticket_sla(request: HttpRequest, ticket_id: Id) -> dict[str, Any]:
     ticket = get_ticket_for(request_actor(request), ticket_id)  # 404 unless visible
     state = TicketSla.objects.select_related("policy__calendar").filter(ticket=ticket).first()
     if state is None:
@@ -345,8 +364,8 @@ class QueueFilters(Schema):
         "minutes; `running`: every ticket with a running clock.",
     )
     within: int = Field(60, ge=1, le=7 * 24 * 60, description="Business minutes, for `breaching`.")
-    department: str | None = Field(None, description="A department id or slug.")
-    cursor: str | None = None
+    department: str | None = Field(None, max_length=50, description="A department id or slug.")
+    cursor: str | None = Cursor
     limit: int = Field(25, ge=1, le=100)
 
 

@@ -296,7 +296,7 @@ def _check_date(value: object, what: str) -> None:
 def _parse_weekday(key: object) -> int:
     if isinstance(key, str) and key.strip().lower() in WEEKDAY_NAMES:
         return WEEKDAY_NAMES.index(key.strip().lower())
-    if isinstance(key, str) and key.isdigit():
+    if isinstance(key, str) and re.fullmatch(r"[0-9]{1,3}", key):  # ASCII: isdigit() also takes "²"
         key = int(key)
     if isinstance(key, int) and not isinstance(key, bool) and 0 <= key <= 6:
         return key

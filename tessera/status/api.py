@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
 from tessera.accounts.models import User
-from tessera.api.schemas import StrictSchema, request_actor
+from tessera.api.schemas import BodyId, Cursor, Id, Instant, StrictBool, StrictSchema, request_actor, text
 from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied
 from tessera.core.pagination import paginate
@@ -91,7 +91,7 @@ class IncidentPage(Schema):
 
 
 class IncidentFilter(Schema):
-    cursor: str | None = None
+    cursor: str | None = Cursor
     limit: int = Field(20, ge=1, le=100)
 
 
@@ -180,7 +180,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilter]) -> dict
 @router.get(
     "/status/incidents/{incident_id}", response=IncidentOut, auth=None, summary="One incident (public)"
 )
-def get_incident(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+def get_incident(request: HttpRequest, incident_id: Id) -> dict[str, Any]:
     return incident_out(queries.get_incident_for(None, incident_id))
 
 
@@ -195,38 +195,42 @@ def list_maintenance(request: HttpRequest) -> list[dict[str, Any]]:
 # Agents --------------------------------------------------------------------------------------------------
 
 
+ComponentRef = Annotated[
+    BodyId | Annotated[str, Field(min_length=1, max_length=250)],
+    Field(description="A component id or 'Group / Component'"),
+]
+
+
 class IncidentIn(StrictSchema):
-    title: str = Field(max_length=10_000)
-    body: str = Field(max_length=100_000)
-    components: list[int | str] = Field(
-        min_length=1, max_length=500, description="Ids or 'Group / Component'"
-    )
+    title: str = text(services.TITLE_MAX)
+    body: str = text(services.BODY_MAX, single_line=False)
+    components: list[ComponentRef] = Field(min_length=1, max_length=500)
     impact: IncidentImpact = IncidentImpact.MINOR
     status: IncidentStatus = IncidentStatus.INVESTIGATING
     component_state: ComponentState | None = ComponentState.MAJOR_OUTAGE
-    notify: bool = True
+    notify: StrictBool = True
 
 
 class UpdateIn(StrictSchema):
     status: IncidentStatus
-    body: str = Field(max_length=100_000)
+    body: str = text(services.BODY_MAX, single_line=False)
     component_state: ComponentState | None = None
-    notify: bool = True
+    notify: StrictBool = True
 
 
 class MaintenanceIn(StrictSchema):
-    title: str = Field(max_length=10_000)
-    description: str = Field("", max_length=100_000)
-    starts_at: datetime
-    ends_at: datetime
-    components: list[int | str] = Field(min_length=1, max_length=500)
-    notify: bool = True
+    title: str = text(services.TITLE_MAX)
+    description: str = text(services.BODY_MAX, default="", required=False, single_line=False)
+    starts_at: Instant
+    ends_at: Instant
+    components: list[ComponentRef] = Field(min_length=1, max_length=500)
+    notify: StrictBool = True
 
 
 class RescheduleIn(StrictSchema):
-    starts_at: datetime
-    ends_at: datetime
-    notify: bool = True
+    starts_at: Instant
+    ends_at: Instant
+    notify: StrictBool = True
 
 
 class ComponentStateIn(StrictSchema):
@@ -234,7 +238,7 @@ class ComponentStateIn(StrictSchema):
 
 
 class LinkIn(StrictSchema):
-    ticket_id: int
+    ticket_id: BodyId
 
 
 class LinkedTicketOut(Schema):
@@ -245,8 +249,8 @@ class LinkedTicketOut(Schema):
 
 
 class AnswerIn(StrictSchema):
-    body: str = Field(max_length=100_000)
-    resolve: bool = True
+    body: str = text(services.BODY_MAX, single_line=False)
+    resolve: StrictBool = True
 
 
 class OutcomeOut(Schema):
@@ -265,7 +269,7 @@ def _agent(request: HttpRequest) -> User:
     return user
 
 
-def _incident(incident_id: int) -> Incident:
+def _incident(incident_id: Id) -> Incident:
     incident = Incident.objects.prefetch_related("updates", "components").filter(pk=incident_id).first()
     if incident is None:
         raise NotFound(_("Incident not found."))
@@ -291,7 +295,7 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> HttpStatus[dic
 @router.post(
     "/status/incidents/{incident_id}/updates", response={201: IncidentOut}, summary="Post an update (agents)"
 )
-def create_update(request: HttpRequest, incident_id: int, payload: UpdateIn) -> HttpStatus[dict[str, Any]]:
+def create_update(request: HttpRequest, incident_id: Id, payload: UpdateIn) -> HttpStatus[dict[str, Any]]:
     actor = _agent(request)
     incident = _incident(incident_id)
     services.post_incident_update(
@@ -321,7 +325,7 @@ def create_maintenance(request: HttpRequest, payload: MaintenanceIn) -> HttpStat
     return HttpStatus(201, maintenance_out(window))
 
 
-def _maintenance(maintenance_id: int) -> Maintenance:
+def _maintenance(maintenance_id: Id) -> Maintenance:
     window = Maintenance.objects.prefetch_related("components").filter(pk=maintenance_id).first()
     if window is None:
         raise NotFound(_("Maintenance not found."))
@@ -331,7 +335,7 @@ def _maintenance(maintenance_id: int) -> Maintenance:
 @router.put(
     "/status/maintenance/{maintenance_id}/window", response=MaintenanceOut, summary="Move a window (agents)"
 )
-def move_maintenance(request: HttpRequest, maintenance_id: int, payload: RescheduleIn) -> dict[str, Any]:
+def move_maintenance(request: HttpRequest, maintenance_id: Id, payload: RescheduleIn) -> dict[str, Any]:
     actor = _agent(request)
     window = services.reschedule_maintenance(
         actor=actor,
@@ -348,7 +352,7 @@ def move_maintenance(request: HttpRequest, maintenance_id: int, payload: Resched
     response=MaintenanceOut,
     summary="Complete a window (agents)",
 )
-def finish_maintenance(request: HttpRequest, maintenance_id: int) -> dict[str, Any]:
+def finish_maintenance(request: HttpRequest, maintenance_id: Id) -> dict[str, Any]:
     actor = _agent(request)
     window = services.complete_maintenance(actor=actor, maintenance=_maintenance(maintenance_id), notify=True)
     return maintenance_out(window)
@@ -359,7 +363,7 @@ def finish_maintenance(request: HttpRequest, maintenance_id: int) -> dict[str, A
     response=ComponentOut,
     summary="Set a component's state (agents)",
 )
-def put_component_state(request: HttpRequest, component_id: int, payload: ComponentStateIn) -> dict[str, Any]:
+def put_component_state(request: HttpRequest, component_id: Id, payload: ComponentStateIn) -> dict[str, Any]:
     actor = _agent(request)
     component = Component.objects.select_related("group").filter(pk=component_id).first()
     if component is None:
@@ -372,7 +376,7 @@ def put_component_state(request: HttpRequest, component_id: int, payload: Compon
     response=list[LinkedTicketOut],
     summary="Tickets linked to an incident (agents)",
 )
-def list_links(request: HttpRequest, incident_id: int) -> list[dict[str, Any]]:
+def list_links(request: HttpRequest, incident_id: Id) -> list[dict[str, Any]]:
     _agent(request)
     incident = _incident(incident_id)
     return [
@@ -391,7 +395,7 @@ def list_links(request: HttpRequest, incident_id: int) -> list[dict[str, Any]]:
     response={201: LinkedTicketOut},
     summary="Link a ticket to an incident (agents)",
 )
-def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
+def link(request: HttpRequest, incident_id: Id, payload: LinkIn) -> HttpStatus[dict[str, Any]]:
     actor = _agent(request)
     ticket = get_ticket_for(actor, payload.ticket_id)
     made = services.link_ticket(actor=actor, incident=_incident(incident_id), ticket=ticket)
@@ -411,7 +415,7 @@ def link(request: HttpRequest, incident_id: int, payload: LinkIn) -> HttpStatus[
     response={204: None},
     summary="Unlink a ticket (agents)",
 )
-def unlink(request: HttpRequest, incident_id: int, ticket_id: int) -> HttpStatus[None]:
+def unlink(request: HttpRequest, incident_id: Id, ticket_id: Id) -> HttpStatus[None]:
     actor = _agent(request)
     ticket = get_ticket_for(actor, ticket_id)
     services.unlink_ticket(actor=actor, incident=_incident(incident_id), ticket=ticket)
@@ -423,7 +427,7 @@ def unlink(request: HttpRequest, incident_id: int, ticket_id: int) -> HttpStatus
     response=list[OutcomeOut],
     summary="Reply to (and resolve) every linked ticket (agents)",
 )
-def answer(request: HttpRequest, incident_id: int, payload: AnswerIn) -> list[dict[str, Any]]:
+def answer(request: HttpRequest, incident_id: Id, payload: AnswerIn) -> list[dict[str, Any]]:
     actor = _agent(request)
     outcomes = services.answer_linked_tickets(
         actor=actor, incident=_incident(incident_id), body=payload.body, resolve=payload.resolve

@@ -83,7 +83,7 @@ class LinkTicketForm(forms.Form):
     )
 
     def clean_ticket(self) -> int:
-        digits = "".join(ch for ch in self.cleaned_data["ticket"] if ch.isdigit())
+        digits = "".join(ch for ch in self.cleaned_data["ticket"] if ch.isascii() and ch.isdigit())
         if not digits or len(digits) > 12:
             raise forms.ValidationError(_("Give a ticket number."))
         return int(digits)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.core.errors import DomainError, IllegalTransition, PermissionDenied, ValidationFailed
+from tessera.core.ids import ID_RANGE, parse_id
 from tessera.core.text import clean_text
 from tessera.status.models import (
     Announcement,
@@ -145,8 +146,12 @@ def resolve_components(values: Iterable[int | str], field: str = "components") -
     ids: list[int] = []
     labels: list[str] = []
     for value in values:
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-            ids.append(int(value))
+        if isinstance(value, int) and not isinstance(value, bool):
+            if value not in ID_RANGE:  # beyond the primary key's range: the database would refuse it
+                raise ValidationFailed(_("Unknown component %(value)s.") % {"value": value}, field=field)
+            ids.append(value)
+        elif (pk := parse_id(value)) is not None:
+            ids.append(pk)
         else:
             labels.append(" / ".join(p.strip() for p in str(value).split("/")).casefold())
     found = list(Component.objects.select_related("group").filter(pk__in=ids)) if ids else []

@@ -3,55 +3,84 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Query, Router, Schema
+from ninja import Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.params.functions import File as file_param
 from ninja.responses import Status as HttpStatus
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tessera.accounts.models import User
 from tessera.accounts.queries import department_by_id, get_contact_for, get_department_for
-from tessera.api.schemas import StrictSchema, request_actor
+from tessera.api.schemas import (
+    AGENT_ONLY,
+    BodyId,
+    Cursor,
+    Id,
+    Instant,
+    StrictSchema,
+    Version,
+    request_actor,
+    text,
+)
 from tessera.core.errors import ValidationFailed
 from tessera.tickets import access, queries, services
 from tessera.tickets.attachments import attachment_response
-from tessera.tickets.models import Attachment, Channel, Priority, Status, Ticket
+from tessera.tickets.models import (
+    Attachment,
+    Channel,
+    Frequency,
+    Impact,
+    Location,
+    OthersAffected,
+    Priority,
+    Status,
+    Ticket,
+    Urgency,
+)
 from tessera.tickets.reference import priority_by_id, priority_by_slug
 
 router = Router(tags=["tickets"])
 
 
 class DetailsIn(StrictSchema):
-    affected_service: str | None = None
-    server_ip: str | None = None
-    order_number: str | None = None
-    problem_started_at: datetime | None = None
-    problem_started_tz: str | None = None
-    frequency: str | None = None
-    location: str | None = None
-    error_message: str | None = None
-    others_affected: str | None = None
-    recent_changes: str | None = None
-    diagnostics: str | None = None
+    affected_service: str | None = text(200, default=None, required=False)
+    server_ip: str | None = Field(None, max_length=64, description="An IPv4 or IPv6 address.")
+    order_number: str | None = text(64, default=None, required=False)
+    problem_started_at: Instant | None = None
+    problem_started_tz: str | None = Field(None, max_length=64, description="An IANA time zone name.")
+    frequency: Frequency | None = None
+    location: Location | None = None
+    error_message: str | None = text(10_000, default=None, required=False, single_line=False)
+    others_affected: OthersAffected | None = None
+    recent_changes: str | None = text(10_000, default=None, required=False, single_line=False)
+    diagnostics: str | None = text(50_000, default=None, required=False, single_line=False)
+
+
+Tag = Annotated[str, text(50)]
+Slug = Annotated[str, Field(min_length=1, max_length=50)]
 
 
 class TicketIn(StrictSchema):
-    subject: str = Field(max_length=100_000)
-    description: str = Field(max_length=1_000_000)
-    department: int | str
-    requester_id: int | None = None
-    priority: str | None = None
-    impact: str | None = None
-    urgency: str | None = None
-    channel: str | None = None
+    subject: str = text(services.SUBJECT_MAX)
+    description: str = text(services.BODY_MAX, single_line=False)
+    department: BodyId | Slug = Field(description="A department id or slug.")
+    requester_id: BodyId | None = Field(None, description="File for a colleague or (agents) a contact.")
+    priority: Slug | None = Field(None, description="A priority slug (GET /priorities).")
+    impact: Impact | None = None
+    urgency: Urgency | None = None
+    channel: Channel | None = Field(
+        None, description="Agents only; customers file through `api`.", json_schema_extra=AGENT_ONLY
+    )
     details: DetailsIn | None = None
-    tags: list[str] = Field(default_factory=list, max_length=50)
-    cc_ids: list[int] = Field(default_factory=list, max_length=50)
-    customer_service_id: int | None = Field(None, description="One of the requester's services.")
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=50, description="Agents only.", json_schema_extra=AGENT_ONLY
+    )
+    cc_ids: list[BodyId] = Field(default_factory=list, max_length=50)
+    customer_service_id: BodyId | None = Field(None, description="One of the requester's services.")
 
 
 class Out(BaseModel):
@@ -131,69 +160,81 @@ class TicketDetailOut(TicketOut):
     attachments: list[AttachmentOut]
 
 
+class DetailsPatchIn(DetailsIn):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> DetailsPatchIn:
+        if not self.model_fields_set:
+            raise ValueError("Give at least one detail to change.")
+        return self
+
+
 class TicketPage(Out):
     items: list[TicketOut]
     next_cursor: str | None
 
 
 class TicketFilters(Schema):
-    department: str | None = None
-    status: list[str] | None = None
-    assignee: str | None = Field(None, description="An agent id, `me` or `none`.")
-    priority: str | None = None
-    requester: int | None = None
-    tag: str | None = None
-    channel: str | None = None
-    cursor: str | None = None
+    department: str | None = Field(None, max_length=50, description="A department id or slug.")
+    status: list[Status] | None = None
+    assignee: str | None = Field(
+        None, pattern=r"^(me|none|[1-9][0-9]{0,17})$", description="An agent id, `me` or `none`."
+    )
+    priority: str | None = Field(None, max_length=50, description="A priority slug.")
+    requester: Id | None = None
+    tag: str | None = Field(None, max_length=50)
+    channel: Channel | None = None
+    cursor: str | None = Cursor
     limit: int = Field(25, ge=1, le=100)
 
 
 class ReplyIn(StrictSchema):
-    body: str = Field(max_length=1_000_000)
-    version: int | None = Field(None, description="The version you read; a newer one gives 409.")
+    body: str = text(services.BODY_MAX, single_line=False)
+    version: Version | None = None
 
 
 class NoteIn(StrictSchema):
-    body: str = Field(max_length=1_000_000)
-    version: int | None = Field(None, description="The version you read; a newer one gives 409.")
+    body: str = text(services.BODY_MAX, single_line=False)
+    version: Version | None = None
 
 
 class StatusIn(StrictSchema):
-    status: str
-    reason: str = ""
-    version: int | None = None
+    status: Status
+    reason: str = text(services.REASON_MAX, default="", required=False, single_line=False)
+    version: Version | None = None
 
 
 class PriorityIn(StrictSchema):
-    priority: str
-    reason: str
-    version: int | None = None
+    priority: Slug = Field(description="A priority slug (GET /priorities).")
+    reason: str = text(services.REASON_MAX, single_line=False, description="Shown to the customer.")
+    version: Version | None = None
 
 
 class AssignIn(StrictSchema):
-    assignee_id: int | None
-    version: int | None = None
+    assignee_id: BodyId | None
+    version: Version | None = None
 
 
 class DepartmentIn(StrictSchema):
-    department: int | str
-    reason: str = ""
-    version: int | None = None
+    department: BodyId | Slug = Field(description="A department id or slug.")
+    reason: str = text(services.REASON_MAX, default="", required=False, single_line=False)
+    version: Version | None = None
 
 
 class TagsIn(StrictSchema):
-    tags: list[str] = Field(max_length=50)
-    version: int | None = None
+    tags: list[Tag] = Field(max_length=50)
+    version: Version | None = None
 
 
 class CcIn(StrictSchema):
-    contact_ids: list[int] = Field(max_length=50)
+    contact_ids: list[BodyId] = Field(max_length=50)
 
 
 class MergeIn(StrictSchema):
-    target_id: int
+    target_id: BodyId
     # Tickets of two different requesters merge only with this set (each keeps seeing only their own).
-    confirm_different_requesters: bool = False
+    confirm_different_requesters: StrictBool = False
 
 
 def _person(user: User) -> dict[str, Any]:
@@ -296,8 +337,10 @@ def ticket_detail_out(
 
 
 def _priority(slug: str | None) -> Priority | None:
-    if not slug:
-        return None
+    return _known_priority(slug) if slug else None
+
+
+def _known_priority(slug: str) -> Priority:
     priority = priority_by_slug(slug)
     if priority is None:
         raise ValidationFailed(_("Unknown priority “%(value)s”.") % {"value": slug[:40]}, field="priority")
@@ -313,6 +356,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpStatus[dict[st
     channel = payload.channel or Channel.API
     if not user.is_agent and channel != Channel.API:
         raise ValidationFailed(_("Only agents can choose the channel."), field="channel")
+    if not user.is_agent and payload.tags:
+        raise ValidationFailed(_("Only agents can tag tickets."), field="tags")
     details = services.IncidentDetails.from_values(
         payload.details.model_dump(exclude_none=True) if payload.details else None
     )
@@ -347,45 +392,36 @@ def list_tickets(request: HttpRequest, filters: Query[TicketFilters]) -> dict[st
     if filters.department:
         tickets = tickets.filter(department_id=get_department_for(user, filters.department).pk)
     if filters.status:
-        for status in filters.status:
-            services.clean_choice(status, Status, "status")
         tickets = tickets.filter(status__in=sorted(set(filters.status)))
     if filters.assignee == "me":
         tickets = tickets.filter(assignee_id=user.pk)
     elif filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee:
-        if not filters.assignee.isdigit():
-            raise ValidationFailed(_("Use an agent id, “me” or “none”."), field="assignee")
-        tickets = _filter_id(tickets, "assignee_id", int(filters.assignee))
+        tickets = tickets.filter(assignee_id=int(filters.assignee))  # the pattern admits 1..18 digits
     priority = _priority(filters.priority)
     if priority is not None:
         tickets = tickets.filter(priority_id=priority.pk)
     if filters.requester:
-        tickets = _filter_id(tickets, "requester_id", filters.requester)
+        tickets = tickets.filter(requester_id=filters.requester)
     if filters.tag:
         tickets = tickets.filter(tags__name=filters.tag)
     if filters.channel:
-        tickets = tickets.filter(channel=services.clean_choice(filters.channel, Channel, "channel"))
+        tickets = tickets.filter(channel=filters.channel)
     page = queries.ticket_page(user, tickets, cursor=filters.cursor, limit=filters.limit)
     return {"items": tickets_out(page.items), "next_cursor": page.next_cursor}
-
-
-def _filter_id(tickets: QuerySet[Ticket], column: str, value: int) -> QuerySet[Ticket]:
-    # An id beyond the column's range names no ticket (and the database drivers refuse the value).
-    return tickets.filter(**{column: value}) if value in queries.BIGINT else tickets.none()
 
 
 @router.get(
     "/tickets/{ticket_id}", response=TicketDetailOut, summary="A ticket with its conversation and timeline"
 )
-def get_ticket(request: HttpRequest, ticket_id: int) -> dict[str, Any]:
+def get_ticket(request: HttpRequest, ticket_id: Id) -> dict[str, Any]:
     user = request_actor(request)
     return ticket_detail_out(user, queries.get_ticket_for(user, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/replies", response={201: MessageOut}, summary="Reply (public)")
-def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> HttpStatus[dict[str, Any]]:
+def reply(request: HttpRequest, ticket_id: Id, payload: ReplyIn) -> HttpStatus[dict[str, Any]]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     message = services.add_reply(
@@ -395,7 +431,7 @@ def reply(request: HttpRequest, ticket_id: int, payload: ReplyIn) -> HttpStatus[
 
 
 @router.post("/tickets/{ticket_id}/notes", response={201: MessageOut}, summary="Internal note (agents)")
-def note(request: HttpRequest, ticket_id: int, payload: NoteIn) -> HttpStatus[dict[str, Any]]:
+def note(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> HttpStatus[dict[str, Any]]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return HttpStatus(
@@ -424,7 +460,7 @@ def _message_out(message: Any) -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut, summary="Change the status")
-def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn) -> dict[str, Any]:
+def change_status(request: HttpRequest, ticket_id: Id, payload: StatusIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return ticket_out(
@@ -442,16 +478,14 @@ def change_status(request: HttpRequest, ticket_id: int, payload: StatusIn) -> di
 @router.post(
     "/tickets/{ticket_id}/priority", response=TicketOut, summary="Change the priority, with a reason"
 )
-def change_priority(request: HttpRequest, ticket_id: int, payload: PriorityIn) -> dict[str, Any]:
+def change_priority(request: HttpRequest, ticket_id: Id, payload: PriorityIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
-    priority = _priority(payload.priority)
-    assert priority is not None  # noqa: S101 - a non-empty slug either resolves or raises
     return ticket_out(
         services.change_priority(
             actor=user,
             ticket=ticket,
-            priority=priority,
+            priority=_known_priority(payload.priority),
             reason=payload.reason,
             channel=Channel.API,
             expected_version=payload.version,
@@ -460,7 +494,7 @@ def change_priority(request: HttpRequest, ticket_id: int, payload: PriorityIn) -
 
 
 @router.post("/tickets/{ticket_id}/assignee", response=TicketOut, summary="Assign or unassign")
-def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> dict[str, Any]:
+def assign(request: HttpRequest, ticket_id: Id, payload: AssignIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     assignee = None
@@ -482,7 +516,7 @@ def assign(request: HttpRequest, ticket_id: int, payload: AssignIn) -> dict[str,
 
 
 @router.post("/tickets/{ticket_id}/department", response=TicketOut, summary="Move to another department")
-def move(request: HttpRequest, ticket_id: int, payload: DepartmentIn) -> dict[str, Any]:
+def move(request: HttpRequest, ticket_id: Id, payload: DepartmentIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     department = get_department_for(user, payload.department)
@@ -499,7 +533,7 @@ def move(request: HttpRequest, ticket_id: int, payload: DepartmentIn) -> dict[st
 
 
 @router.patch("/tickets/{ticket_id}/details", response=TicketOut, summary="Change incident details")
-def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> dict[str, Any]:
+def update_details(request: HttpRequest, ticket_id: Id, payload: DetailsPatchIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     changes = payload.model_dump(exclude_unset=True)
@@ -509,7 +543,7 @@ def update_details(request: HttpRequest, ticket_id: int, payload: DetailsIn) -> 
 
 
 @router.put("/tickets/{ticket_id}/tags", response=TicketOut, summary="Replace the tags")
-def put_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> dict[str, Any]:
+def put_tags(request: HttpRequest, ticket_id: Id, payload: TagsIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     return ticket_out(
@@ -524,7 +558,7 @@ def put_tags(request: HttpRequest, ticket_id: int, payload: TagsIn) -> dict[str,
 
 
 @router.put("/tickets/{ticket_id}/cc", response=TicketOut, summary="Replace the CC contacts")
-def put_cc(request: HttpRequest, ticket_id: int, payload: CcIn) -> dict[str, Any]:
+def put_cc(request: HttpRequest, ticket_id: Id, payload: CcIn) -> dict[str, Any]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     contacts = [get_contact_for(user, pk) for pk in payload.contact_ids]
@@ -532,7 +566,7 @@ def put_cc(request: HttpRequest, ticket_id: int, payload: CcIn) -> dict[str, Any
 
 
 @router.post("/tickets/{ticket_id}/merge", response=TicketOut, summary="Merge this ticket into another")
-def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, Any]:
+def merge(request: HttpRequest, ticket_id: Id, payload: MergeIn) -> dict[str, Any]:
     user = request_actor(request)
     source = queries.get_ticket_for(user, ticket_id)
     target = queries.get_ticket_for(user, payload.target_id)
@@ -547,12 +581,16 @@ def merge(request: HttpRequest, ticket_id: int, payload: MergeIn) -> dict[str, A
     )
 
 
+# At least one file: multipart/form-data has no way to send an empty list.
+Uploads = Annotated[list[UploadedFile], file_param(..., min_length=1)]
+
+
 @router.post(
     "/tickets/{ticket_id}/attachments",
     response={201: list[AttachmentOut]},
     summary="Upload attachments (multipart, field `files`)",
 )
-def upload(request: HttpRequest, ticket_id: int, files: File[list[UploadedFile]]) -> HttpStatus[list[Any]]:
+def upload(request: HttpRequest, ticket_id: Id, files: Uploads) -> HttpStatus[list[Any]]:
     user = request_actor(request)
     ticket = queries.get_ticket_for(user, ticket_id)
     stored = services.add_attachments(actor=user, ticket=ticket, files=list(files), channel=Channel.API)
@@ -571,5 +609,5 @@ def _attachment_out(a: Attachment) -> dict[str, Any]:
 
 
 @router.get("/attachments/{attachment_id}", summary="Download an attachment (always as a download)")
-def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+def download(request: HttpRequest, attachment_id: Id) -> FileResponse:
     return attachment_response(queries.get_attachment_for(request_actor(request), attachment_id))

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from tessera.accounts.models import User
 from tessera.core.consumers import WatchingConsumer
 from tessera.core.errors import NotFound
+from tessera.core.ids import parse_id
 from tessera.core.live import live_poll_seconds
 from tessera.tickets.queries import get_ticket_for
 from tessera.workspace import live
@@ -34,7 +35,7 @@ class TicketWatchConsumer(WatchingConsumer):
         # The page says which events it already shows, so nothing it rendered is announced again.
         query = parse_qs(self.scope.get("query_string", b"").decode())
         seen = query.get("seen", ["0"])[0]
-        self.seen = int(seen) if seen.isdigit() else 0
+        self.seen = parse_id(seen, minimum=0) or 0
         try:
             await database_sync_to_async(get_ticket_for)(user, self.ticket_id)
         except NotFound:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.core.errors import NotFound, ValidationFailed
+from tessera.core.ids import parse_id
 from tessera.core.text import clean_text
 from tessera.search.services import text_filter
 from tessera.sla import queries as sla
@@ -138,9 +139,10 @@ def apply_filters(user: User, tickets: QuerySet[Ticket], filters: Filters) -> Qu
     elif filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee:
-        if not filters.assignee.isdigit():
+        assignee_id = parse_id(filters.assignee)
+        if assignee_id is None:
             raise ValidationFailed(_("Unknown assignee."), field="assignee")
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
+        tickets = tickets.filter(assignee_id=assignee_id)
     if filters.tag:
         tickets = tickets.filter(tags__name=filters.tag)
     if filters.channel:

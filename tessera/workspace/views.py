@@ -29,6 +29,7 @@ from tessera.accounts.queries import (
 from tessera.accounts.services import clean_email, create_contact
 from tessera.core import clock
 from tessera.core.errors import DomainError, NotFound, ValidationFailed
+from tessera.core.ids import parse_id
 from tessera.core.pagination import paginate
 from tessera.mail.tracking import delivery_problems
 from tessera.search.services import search_tickets
@@ -189,7 +190,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     error = None
     outcomes: list[services.BulkOutcome] = []
     try:
-        ids = [int(value) for value in post.getlist("ids") if value.isdigit()]
+        ids = [pk for value in post.getlist("ids") if (pk := parse_id(value)) is not None]
         assignee = None
         if post.get("action") == "assign" and post.get("assignee") not in ("", "none", None):
             assignee = _agent(user, post.get("assignee", ""))
@@ -228,7 +229,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
 def _agent(user: User, value: str) -> User:
     if value == "me":
         return user
-    agent = User.objects.filter(pk=int(value), is_active=True).first() if value.isdigit() else None
+    pk = parse_id(value)
+    agent = User.objects.filter(pk=pk, is_active=True).first() if pk is not None else None
     if agent is None or not agent.is_agent:
         raise ValidationFailed(_("Choose an agent."), field="assignee")
     return agent
@@ -333,12 +335,12 @@ def _detail(ticket: Ticket, name: str) -> Any:
 
 
 def _version(post: QueryDict) -> int | None:
-    value = post.get("version", "")
-    if not value.isdigit():
+    version = parse_id(post.get("version", ""), minimum=0)
+    if version is None:
         raise ValidationFailed(
             _("The form is out of date. Reload the ticket and try again."), field="version"
         )
-    return int(value)
+    return version
 
 
 @agent_required
@@ -420,10 +422,10 @@ def _perform(user: User, ticket: Ticket, action: str, request: HttpRequest) -> A
         )
         return target
     if action == "split":
-        message_id = post.get("message", "")
+        message_id = parse_id(post.get("message", ""))
         message = (
-            access.visible_messages(user, ticket).filter(pk=int(message_id)).first()
-            if message_id.isdigit() and len(message_id) < 19
+            access.visible_messages(user, ticket).filter(pk=message_id).first()
+            if message_id is not None
             else None
         )
         if message is None:
@@ -440,7 +442,8 @@ def canned(request: HttpRequest, ticket_id: int) -> HttpResponse:
     ticket = get_ticket_for(user, ticket_id)
     draft = request.GET.get("body", "")
     value = request.GET.get("canned", "")
-    chosen = CannedResponse.objects.filter(pk=int(value)).first() if value.isdigit() else None
+    canned_id = parse_id(value)
+    chosen = CannedResponse.objects.filter(pk=canned_id).first() if canned_id is not None else None
     if chosen is not None:
         text = services.render_canned(actor=user, canned=chosen, ticket=ticket)
         draft = f"{draft.rstrip()}\n\n{text}" if draft.strip() else text
@@ -468,8 +471,9 @@ def phone(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     contact_errors: dict[str, str] = {}
     contact = None
-    if step not in ("search", "new", "create") and data.get("contact", "").isdigit():
-        contact = visible_contacts(user).filter(pk=int(data["contact"])).first()
+    contact_id = parse_id(data.get("contact", ""))
+    if step not in ("search", "new", "create") and contact_id is not None:
+        contact = visible_contacts(user).filter(pk=contact_id).first()
     created = False
     if request.method == "POST" and step == "create":
         try:
@@ -537,7 +541,10 @@ def _create_caller(user: User, data: QueryDict) -> User:
     organisation = None
     value = data.get("new_organisation", "")
     if value:
-        found = visible_organisations(user).filter(pk=int(value)) if value.isdigit() else None
+        organisation_id = parse_id(value)
+        found = (
+            visible_organisations(user).filter(pk=organisation_id) if organisation_id is not None else None
+        )
         organisation = found.first() if found is not None else None
         if organisation is None:
             raise ValidationFailed(_("Choose an organisation from the list."), field="organisation")

@@ -72,7 +72,7 @@ def start_listener(url: str) -> Controller:
     """Start a listener from lmtp://host:port or smtp://host:port in a background thread."""
     scheme, _, rest = url.partition("://")
     host, _, port = rest.rstrip("/").rpartition(":")
-    if scheme not in ("lmtp", "smtp") or not port.isdigit():
+    if scheme not in ("lmtp", "smtp") or not (port.isascii() and port.isdigit()):
         raise ValueError(f"Listener must be lmtp://host:port or smtp://host:port, not {url!r}")
     controller = _Controller(
         InboundHandler(lmtp=scheme == "lmtp"), hostname=host or "127.0.0.1", port=int(port)
