@@ -21,6 +21,7 @@ from tessera.api.schemas import (
     Cursor,
     Id,
     Instant,
+    StrictBool,
     StrictSchema,
     Version,
     request_actor,
