@@ -67,19 +67,26 @@ def _actor(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
-def _sidebar(user: User, current: str) -> dict[str, Any]:
-    counts = queries.queue_counts(user)
+def _sidebar(user: User, current: str, *, counts: bool = False) -> dict[str, Any]:
+    """The queue list. Pages leave the counts out and the sidebar fetches them from `counts` as soon as
+    it loads: six bounded counts were a third of a page's time (measured at 100,000 tickets)."""
+    counted = queries.queue_counts(user) if counts else {}
     groups: dict[str, list[dict[str, Any]]] = {"main": [], "departments": []}
     for queue in queries.queues_for(user):
         groups[queue.group].append(
             {
                 "key": queue.key,
                 "label": queue.label,
-                "count": counts[queue.key],
+                "count": counted.get(queue.key),
                 "current": queue.key == current,
             }
         )
-    return {"queues": groups["main"], "department_queues": groups["departments"], "current_queue": current}
+    return {
+        "queues": groups["main"],
+        "department_queues": groups["departments"],
+        "current_queue": current,
+        "counted": counts,
+    }
 
 
 # Queues ------------------------------------------------------------------------------------------------
@@ -145,7 +152,9 @@ def _choices(user: User) -> dict[str, Any]:
 def counts(request: HttpRequest) -> HttpResponse:
     """The sidebar alone, polled by htmx so counts stay current without reloading the page."""
     return render(
-        request, "workspace/_sidebar.html", _sidebar(_actor(request), request.GET.get("current", ""))
+        request,
+        "workspace/_sidebar.html",
+        _sidebar(_actor(request), request.GET.get("current", ""), counts=True),
     )
 
 

@@ -106,6 +106,9 @@ def test_counts_are_bounded(settings: Any) -> None:
     assert queries.queue_counts(agent)["open"] == "5"
     page = client_for(agent).get("/agent/counts")
     assert 'data-queue-count="open">5<' in page.content.decode()
+    # A page leaves the counts to the sidebar, which fetches them as soon as it loads.
+    queue = client_for(agent).get("/agent/q/open/").content.decode()
+    assert 'data-queue-count="open"><' in queue and 'hx-trigger="load, every 20s' in queue
 
 
 def _queries(client: Client, url: str) -> int:
