@@ -333,6 +333,18 @@ def measure(
     return result
 
 
+def _check_signed_in(url: str, path: str, cookie: str) -> None:
+    """wrk counts a redirect to the sign-in page as a success: make sure the cookie opens the page."""
+    import http.client
+
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+    connection.request("GET", path, headers={"Cookie": cookie})
+    status = connection.getresponse().status
+    connection.close()
+    if status != 200:
+        raise SystemExit(f"GET {path} with the agent's session cookie: HTTP {status}, expected 200")
+
+
 # --------------------------------------------------------------------------------------------------
 # Orchestration
 # --------------------------------------------------------------------------------------------------
@@ -398,7 +410,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds measured per scenario")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per scenario")
     parser.add_argument("--deep-fraction", type=float, default=0.9)
-    parser.add_argument("--scenarios", default="reference,create,queue-first,queue-deep,detail")
+    parser.add_argument(
+        "--scenarios",
+        default="reference,create,queue-first,queue-deep,detail,page-queue,page-deep,page-ticket,search",
+    )
     parser.add_argument("--port", type=int, default=8740)
     parser.add_argument("--out", help="write results as JSON here")
     parser.add_argument(
@@ -557,6 +572,7 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
                     ("ticket detail", get, [str(workdir / "detail.txt"), prepared["agent_token"]], True)
                 )
             cookie = prepared["session_cookie"]
+            _check_signed_in(url, prepared["page_ticket_paths"][0], cookie)
             for scenario, label in (
                 ("page-queue", "page: queue /agent/"),
                 ("page-deep", "page: queue deep"),
