@@ -178,6 +178,7 @@ def _pages(agent: Any, detail_ids: list[int], rng: Any) -> dict[str, Any]:
         "page_queue_paths": ["/agent/"],
         "page_deep_paths": deep_pages,
         "page_ticket_paths": [f"/agent/tickets/{i}/" for i in detail_ids],
+        "page_counts_paths": ["/agent/counts"],
         "search_paths": [f"/api/v1/search?q={quote(q)}" for q in queries],
     }
 
@@ -412,7 +413,7 @@ def main() -> None:
     parser.add_argument("--deep-fraction", type=float, default=0.9)
     parser.add_argument(
         "--scenarios",
-        default="reference,create,queue-first,queue-deep,detail,page-queue,page-deep,page-ticket,search",
+        default="reference,create,queue-first,queue-deep,detail,page-queue,page-deep,page-ticket,page-counts,search",
     )
     parser.add_argument("--port", type=int, default=8740)
     parser.add_argument("--out", help="write results as JSON here")
@@ -492,7 +493,7 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
     (workdir / "deep.txt").write_text("\n".join(prepared["deep_paths"]) + "\n")
     (workdir / "first.txt").write_text(QUEUE + "\n")
     (workdir / "detail.txt").write_text("\n".join(prepared["detail_paths"]) + "\n")
-    for page in ("page_queue", "page_deep", "page_ticket", "search"):
+    for page in ("page_queue", "page_deep", "page_ticket", "page_counts", "search"):
         (workdir / f"{page}.txt").write_text("\n".join(prepared[f"{page}_paths"]) + "\n")
     if "reference" in scenarios:
         prepare_reference(opts, env)
@@ -577,6 +578,7 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
                 ("page-queue", "page: queue /agent/"),
                 ("page-deep", "page: queue deep"),
                 ("page-ticket", "page: agent ticket"),
+                ("page-counts", "page: sidebar counts"),
             ):
                 if scenario in scenarios:
                     page = scenario.replace("-", "_")
