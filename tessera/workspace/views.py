@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -101,13 +101,16 @@ def queue(request: HttpRequest, key: str = "mine") -> HttpResponse:
     error: DomainError | None = None
     try:
         selected = queries.apply_filters(user, base, filters)
+        # The page's rows first, their related rows after: joined before the LIMIT, PostgreSQL hashed
+        # every user to serve a deep page (12 ms at 300,000 tickets, growing with the customers).
         page = paginate(
-            selected.select_related("priority", "department", "requester", "assignee"),
+            selected,
             ordering=queries.ordering(filters),
             cursor=request.GET.get("cursor") or None,
             limit=PAGE_SIZE,
         )
         rows, next_cursor = page.items, page.next_cursor
+        prefetch_related_objects(rows, "priority", "department", "requester", "assignee")
     except ValidationFailed as failure:
         error, rows, next_cursor = failure, [], None
     title = next((q.label for q in queries.queues_for(user) if q.key == key), key)
