@@ -165,11 +165,13 @@ def _pages(agent: Any, detail_ids: list[int], rng: Any) -> dict[str, Any]:
                 size = rng.randint(1, min(3, len(words)))
                 start = rng.randint(0, len(words) - size)
                 queries.append(" ".join(words[start : start + size]))
-    queries += [f"TS-{i}" for i in detail_ids[:50]]
+    queries += [f"{settings.TESSERA_TICKET_PREFIX}-{i}" for i in detail_ids[:50]]
     queries += list(
         User.objects.filter(role=User.Role.CUSTOMER).order_by("?").values_list("email", flat=True)[:50]
     )
-    ips = Ticket.objects.exclude(server_ip="").filter(pk__in=detail_ids).values_list("server_ip", flat=True)
+    ips = Ticket.objects.filter(server_ip__isnull=False, pk__in=detail_ids).values_list(
+        "server_ip", flat=True
+    )
     queries += [ip for ip in ips if ip][:50]
     from urllib.parse import quote
 
