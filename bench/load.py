@@ -165,14 +165,14 @@ def _pages(agent: Any, detail_ids: list[int], rng: Any) -> dict[str, Any]:
                 size = rng.randint(1, min(3, len(words)))
                 start = rng.randint(0, len(words) - size)
                 queries.append(" ".join(words[start : start + size]))
-    queries += [f"{settings.TESSERA_TICKET_PREFIX}-{i}" for i in detail_ids[:50]]
-    queries += list(
+    lookups = [f"{settings.TESSERA_TICKET_PREFIX}-{i}" for i in detail_ids[:50]]
+    lookups += list(
         User.objects.filter(role=User.Role.CUSTOMER).order_by("?").values_list("email", flat=True)[:50]
     )
     ips = Ticket.objects.filter(server_ip__isnull=False, pk__in=detail_ids).values_list(
         "server_ip", flat=True
     )
-    queries += [ip for ip in ips if ip][:50]
+    lookups += [ip for ip in ips if ip][:50]
     from urllib.parse import quote
 
     return {
@@ -181,7 +181,8 @@ def _pages(agent: Any, detail_ids: list[int], rng: Any) -> dict[str, Any]:
         "page_deep_paths": deep_pages,
         "page_ticket_paths": [f"/agent/tickets/{i}/" for i in detail_ids],
         "page_counts_paths": ["/agent/counts"],
-        "search_paths": [f"/api/v1/search?q={quote(q)}" for q in queries],
+        "search_words_paths": [f"/api/v1/search?q={quote(q)}" for q in queries],
+        "search_lookups_paths": [f"/api/v1/search?q={quote(q)}" for q in lookups],
     }
 
 
@@ -495,7 +496,7 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
     (workdir / "deep.txt").write_text("\n".join(prepared["deep_paths"]) + "\n")
     (workdir / "first.txt").write_text(QUEUE + "\n")
     (workdir / "detail.txt").write_text("\n".join(prepared["detail_paths"]) + "\n")
-    for page in ("page_queue", "page_deep", "page_ticket", "page_counts", "search"):
+    for page in ("page_queue", "page_deep", "page_ticket", "page_counts", "search_words", "search_lookups"):
         (workdir / f"{page}.txt").write_text("\n".join(prepared[f"{page}_paths"]) + "\n")
     if "reference" in scenarios:
         prepare_reference(opts, env)
@@ -586,14 +587,15 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
                     page = scenario.replace("-", "_")
                     plan.append((label, get, [str(workdir / f"{page}.txt"), "", cookie], True))
             if "search" in scenarios:
-                search = [str(workdir / "search.txt"), prepared["agent_token"]]
-                results.append(
-                    {
-                        **measure("search (mixed)", url, get, search, opts, 1),
-                        "server": "tessera",
-                        "worker_class": worker_class,
-                    }
-                )
+                for kind in ("words", "lookups"):
+                    search = [str(workdir / f"search_{kind}.txt"), prepared["agent_token"]]
+                    results.append(
+                        {
+                            **measure(f"search ({kind})", url, get, search, opts, 1),
+                            "server": "tessera",
+                            "worker_class": worker_class,
+                        }
+                    )
             for name, script, args, is_read in plan:
                 levels = [opts.connections] + (
                     [opts.low_connections] if is_read and opts.low_connections else []
