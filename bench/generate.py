@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import random
 import sys
@@ -49,7 +50,7 @@ if __name__ == "__main__":  # run as a script; tests import this module with Dja
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.text import slugify
 
 from bench.corpus import LANGUAGES, Context, Technical, Writer
@@ -515,6 +516,27 @@ def refresh_search_index(tickets: QuerySet[Ticket]) -> None:
         reindex(tickets)
 
 
+def gin_indexes(action: str) -> None:
+    """Drop or create the search documents' GIN indexes (PostgreSQL). A bulk load writes the documents
+    faster without them and builds each index once, sorted, afterwards (PostgreSQL's "Populating a
+    Database" advice); measured at 60,000 tickets: 1.5 instead of 1.9 ms of database time per document."""
+    if connection.vendor != "postgresql":
+        return
+    from tessera.search.models import SearchDocument
+
+    # The indexes are created by the migration, not declared on the model: take them from there.
+    migration = importlib.import_module("tessera.search.migrations.0006_search_document_model")
+    existing = connection.introspection.get_constraints(connection.cursor(), SearchDocument._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '512MB'")
+    with connection.schema_editor() as editor:
+        for index in migration.GIN_INDEXES:
+            if action == "drop" and index.name in existing:
+                editor.remove_index(SearchDocument, index)
+            elif action == "create" and index.name not in existing:
+                editor.add_index(SearchDocument, index)
+
+
 @dataclass
 class Summary:
     tickets: int
@@ -535,6 +557,7 @@ def generate(
     batch: int = 2_000,
     now: datetime | None = None,
     log: Callable[[str], None] = print,
+    index: bool = True,
 ) -> Summary:
     """Write `tickets` tickets (with their people, conversations and timelines) to the default database."""
     began = time.monotonic()
@@ -576,7 +599,7 @@ def generate(
     from tessera.tickets.routing import recount_loads
 
     recount_loads()  # the rows went around the services, so set the agents' open-ticket counts here
-    if gen.saved:
+    if gen.saved and index:
         indexed = time.monotonic()
         refresh_search_index(Ticket.objects.filter(pk__gte=gen.saved[0]))
         log(f"  search index refreshed in {time.monotonic() - indexed:.1f} s")
@@ -602,8 +625,39 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2_000, help="tickets per transaction")
     parser.add_argument("--years", type=float, default=3.0, help="creation dates spread over this many years")
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--no-index",
+        action="store_true",
+        help="skip the search documents (write them later with search.services.reindex, e.g. --index-only)",
+    )
+    parser.add_argument(
+        "--index-only", action="store_true", help="only write the search documents of tickets without one"
+    )
+    parser.add_argument(
+        "--shard", default="0/1", help="with --index-only: the tickets whose id %% N is I (I/N)"
+    )
+    parser.add_argument(
+        "--gin",
+        choices=["drop", "create"],
+        help="PostgreSQL: drop the search GIN indexes before a bulk --index-only, create them after",
+    )
     args = parser.parse_args()
     print(f"Database: {connection.vendor} {connection.settings_dict['NAME']}", flush=True)
+    if args.gin:
+        began = time.monotonic()
+        gin_indexes(args.gin)
+        print(f"GIN indexes: {args.gin} in {time.monotonic() - began:.1f} s", flush=True)
+    if args.index_only:
+        began = time.monotonic()
+        part, parts = (int(n) for n in args.shard.split("/"))
+        missing = Ticket.objects.filter(search_document__isnull=True)
+        if parts > 1:
+            missing = missing.alias(shard=F("pk") % parts).filter(shard=part)
+        count = search_services.reindex(missing, batch_size=1000)
+        seconds = time.monotonic() - began
+        print(f"Indexed {count:,} tickets in {seconds:.1f} s ({1000 * seconds / max(count, 1):.2f} ms each)")
+    if args.gin or args.index_only:
+        return
     summary = generate(
         tickets=args.tickets,
         customers=args.customers,
@@ -612,6 +666,7 @@ def main() -> None:
         seed=args.seed,
         batch=args.batch,
         log=lambda line: print(line, flush=True),
+        index=not args.no_index,
     )
     print(
         f"Generated {summary.tickets:,} tickets (ids {summary.first_id}..{summary.last_id}), "

