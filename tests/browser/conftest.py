@@ -154,3 +154,14 @@ def asgi_server(live_server: Any, settings: Any) -> Iterator[AsgiServer]:
     yield running
     running.stop()
     database["CONN_MAX_AGE"] = kept_for
+
+
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true in the page. Playwright's wait_for_function polls by
+    evaluating a string inside the page, which the Content-Security-Policy (no eval) forbids; evaluating from
+    the test's side is allowed, so this polls from here."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

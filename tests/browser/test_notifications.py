@@ -12,7 +12,7 @@ from tessera.notifications.models import NotificationKind
 from tessera.tickets import services as tickets
 from tessera.tickets.models import Status
 from tests import factories
-from tests.browser.conftest import AsgiServer
+from tests.browser.conftest import AsgiServer, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,7 +43,7 @@ def test_the_bell_follows_the_websocket_and_polls_only_when_it_is_closed(
         });"""
     )
     page.goto("/")
-    page.wait_for_function("window.tesseraBellLive === true")
+    wait_until(page, "window.tesseraBellLive === true")
 
     services.notify(
         customer,
@@ -61,7 +61,7 @@ def test_the_bell_follows_the_websocket_and_polls_only_when_it_is_closed(
 
     # The websocket server goes away: polling takes over and the bell keeps following.
     asgi_server.stop()
-    page.wait_for_function("window.tesseraBellLive === false")
+    wait_until(page, "window.tesseraBellLive === false")
     services.mark_all_read(actor=customer)
     page.locator("#notification-bell:not(:has(.notif-count))").wait_for()
     assert page.evaluate("window.bellPolls.length") > 0  # it was the fallback polling that fetched it
@@ -105,7 +105,7 @@ def test_bell_counts_live_and_the_centre_marks_read(page_for: Any, shoot: Any, f
     # Mark one as read in place (htmx); the bell follows.
     items.nth(2).get_by_role("button", name="Mark as read").click()
     page.locator(".notif-item.is-unread").nth(1).wait_for()
-    page.wait_for_function("document.querySelectorAll('.notif-item.is-unread').length === 2")
+    wait_until(page, "document.querySelectorAll('.notif-item.is-unread').length === 2")
     page.locator("#notification-bell .notif-count", has_text="2").wait_for()
 
     # Opening a notification marks it read and goes to the ticket.

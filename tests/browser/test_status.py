@@ -11,6 +11,7 @@ import pytest
 from tessera.core import clock
 from tessera.status import services
 from tests import factories
+from tests.browser.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +57,7 @@ def test_public_status_page_in_english_and_italian(
     # The picture has a text alternative naming the component and its uptime.
     assert "Frankfurt" in (page.locator("svg.uptime-bar title").first.text_content() or "")
     # The browser's zone (Europe/Rome, set by the fixture) replaces the server's UTC after the script runs.
-    page.wait_for_function("document.querySelector('.status-zone').textContent === 'Europe/Rome'")
+    wait_until(page, "document.querySelector('.status-zone').textContent === 'Europe/Rome'")
     assert "Europe/Rome" in page.locator(".status-zone").first.inner_text()
     shoot(page, "status-page-en")
 
