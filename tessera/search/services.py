@@ -76,12 +76,12 @@ def _vector(text: str, config: str) -> SearchVector | CombinedExpression:
     return simple if config == "simple" else SearchVector(Value(text), config=config) + simple
 
 
-def _document(ticket: Ticket, messages: Iterable[tuple[str, str]]) -> SearchDocument:
+def _document(ticket: Ticket, messages: Iterable[tuple[str, str, int | None]]) -> SearchDocument:
     public = [ticket.subject, ticket.description]
     public += [str(value) for name in TEXT_DETAILS if (value := getattr(ticket, name))]
     notes: list[str] = []
-    for kind, body in messages:
-        (public if access.shown_to_customers(kind) else notes).append(body)
+    for kind, body, merged_from_id in messages:
+        (public if access.shown_to_customers(kind, merged_from_id) else notes).append(body)
     public_text = "\n".join(public)
     everything = "\n".join([public_text, *notes])
     if connection.vendor != "postgresql":
@@ -103,7 +103,9 @@ def _write(documents: list[SearchDocument]) -> None:
 
 def index_ticket(ticket: Ticket) -> None:
     """Write the ticket's search document from the ticket as given and its messages as stored."""
-    messages = Message.objects.filter(ticket=ticket).order_by("id").values_list("kind", "body")
+    messages = (
+        Message.objects.filter(ticket=ticket).order_by("id").values_list("kind", "body", "merged_from_id")
+    )
     _write([_document(ticket, messages)])
 
 
@@ -116,13 +118,13 @@ def reindex(tickets: QuerySet[Ticket] | None = None, *, batch_size: int = 500) -
             batch = list(tickets.filter(pk__gt=after).order_by("pk")[:batch_size])
             if not batch:
                 return done
-            conversation: dict[int, list[tuple[str, str]]] = defaultdict(list)
-            for ticket_id, kind, body in (
+            conversation: dict[int, list[tuple[str, str, int | None]]] = defaultdict(list)
+            for ticket_id, kind, body, merged_from_id in (
                 Message.objects.filter(ticket__in=batch)
                 .order_by("id")
-                .values_list("ticket_id", "kind", "body")
+                .values_list("ticket_id", "kind", "body", "merged_from_id")
             ):
-                conversation[ticket_id].append((kind, body))
+                conversation[ticket_id].append((kind, body, merged_from_id))
             _write([_document(ticket, conversation[ticket.pk]) for ticket in batch])
         done += len(batch)
         after = batch[-1].pk

@@ -134,9 +134,11 @@ def reads_internal_messages(user: User) -> bool:
     return user.is_agent
 
 
-def shown_to_customers(kind: str) -> bool:
-    """The instance form of _public_message: a reply, not a note (search splits its documents by it)."""
-    return kind == Message.Kind.REPLY
+def shown_to_customers(kind: str, merged_from_id: int | None = None) -> bool:
+    """The instance form of _public_message: a reply, not a note. Search splits a ticket's document by it,
+    passing `merged_from_id`: a message a merge moved in is shown to customers only under the ticket it came
+    from (listed_under), so it does not count as the new ticket's public text."""
+    return kind == Message.Kind.REPLY and merged_from_id is None
 
 
 def _public_message(to_message: str) -> Q:

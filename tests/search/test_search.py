@@ -53,6 +53,21 @@ def test_index_follows_details_and_merges() -> None:
     assert ids(agent, "wombat") == {ticket.pk}  # the moved message now finds the target, not the source
 
 
+def test_text_merged_in_from_another_requester_is_not_found_by_the_targets_customer() -> None:
+    carla = factories.customer("carla")
+    outsider = factories.customer("outsider")
+    agent = factories.agent("technical")
+    target = factories.ticket(carla, subject="Printer jammed", description="paper")
+    source = factories.ticket(outsider, subject="Printer too", description="toner")
+    services.add_reply(actor=outsider, ticket=source, body="platypus invoice")
+    services.merge_tickets(actor=agent, source=source, target=target, confirm_different_requesters=True)
+    assert ids(agent, "platypus") == {target.pk}
+    assert ids(carla, "platypus") == set()  # shown to the outsider only, under the ticket it came from
+    assert reindex(Ticket.objects.filter(pk=target.pk)) == 1  # a rebuild keeps the same split
+    assert ids(carla, "platypus") == set()
+    assert ids(agent, "platypus") == {target.pk}
+
+
 def test_reindex_rebuilds_what_was_written_outside_the_services() -> None:
     carla = factories.customer("carla")
     agent = factories.agent("technical")
