@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Min
 from django.http import HttpRequest, JsonResponse
@@ -44,5 +45,13 @@ def health(request: HttpRequest) -> JsonResponse:
     problems = mailbox_problems()
     report["mailboxes"] = {"status": "error" if problems else "ok", "problems": problems}
     healthy = healthy and not problems
+    # Reported, not a failure: the service works, but inbound senders are not authenticated.
+    if settings.TESSERA_MAIL_AUTHSERV_ID:
+        report["mail_authentication"] = {"status": "ok", "authserv_id": settings.TESSERA_MAIL_AUTHSERV_ID}
+    else:
+        report["mail_authentication"] = {
+            "status": "unchecked",
+            "detail": "TESSERA_MAIL_AUTHSERV_ID is not set: inbound senders are not authenticated.",
+        }
     report["status"] = "ok" if healthy else "degraded"
     return JsonResponse(report, status=200 if healthy else 503)

@@ -36,3 +36,19 @@ def encryption_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return errors
+
+
+@register("security", deploy=False)
+def sender_authentication(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Without our receiving server's authserv-id nothing tells a customer's mail from a forgery of their
+    address, so production warns at start (and /health reports it)."""
+    if not settings.PRODUCTION or settings.TESSERA_MAIL_AUTHSERV_ID:
+        return []
+    return [
+        CheckWarning(
+            "TESSERA_MAIL_AUTHSERV_ID is not set: inbound mail is not checked for SPF/DKIM/DMARC, so anyone "
+            "can write as a registered customer's address.",
+            hint="Set it to the authserv-id your receiving mail server writes in Authentication-Results.",
+            id="tessera.W010",
+        )
+    ]

@@ -14,10 +14,11 @@ import secrets
 
 from django.conf import settings
 
-TOKEN_RE = re.compile(r"(\d{1,18})-([0-9a-f]{16})")
-MESSAGE_ID_RE = re.compile(r"<?tessera\.(\d{1,18})-([0-9a-f]{16})\.[0-9a-z.]+@[^>\s]+>?", re.IGNORECASE)
-MARKER_RE = re.compile(r"tessera-ref:(\d{1,18})-([0-9a-f]{16})")
-PLUS_RE = re.compile(r"\+t(\d{1,18})-([0-9a-f]{16})@", re.IGNORECASE)
+# The patterns find anything shaped like a token, case-insensitively and with ASCII digits only, so a
+# tampered one is seen (and reported) rather than skipped; `verify` then accepts only the exact bytes issued.
+MESSAGE_ID_RE = re.compile(r"<?tessera\.([0-9]{1,18})-([0-9a-f]{16})\.[0-9a-z.]+@[^>\s]+>?", re.IGNORECASE)
+MARKER_RE = re.compile(r"tessera-ref:([0-9]{1,18})-([0-9a-f]{16})", re.IGNORECASE)
+PLUS_RE = re.compile(r"\+t([0-9]{1,18})-([0-9a-f]{16})@", re.IGNORECASE)
 
 
 def _signature(ticket_id: int) -> str:
@@ -30,9 +31,13 @@ def token(ticket_id: int) -> str:
 
 
 def verify(ticket_id: str, signature: str) -> int | None:
-    """The ticket id if the signature is ours, else None (constant-time)."""
+    """The ticket id if `<ticket_id>-<signature>` is exactly a token we issued, else None. Compared in
+    constant time, byte for byte: no case folding, no leading zeros, nothing normalised."""
+    if not (ticket_id.isascii() and ticket_id.isdigit()):
+        return None
     number = int(ticket_id)
-    return number if hmac.compare_digest(_signature(number), signature.lower()) else None
+    given = f"{ticket_id}-{signature}".encode("utf-8", "surrogateescape")
+    return number if hmac.compare_digest(token(number).encode(), given) else None
 
 
 def mail_domain() -> str:
@@ -69,29 +74,27 @@ def base_address(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-def tickets_in_message_ids(values: list[str]) -> list[int]:
+def _verified(pattern: re.Pattern[str], values: list[str], bad: list[str] | None) -> list[int]:
+    """Ticket ids of the valid tokens found in `values`, in order; token-shaped strings that fail
+    verification are appended to `bad` (a tampered or guessed token, for the security log)."""
     found = []
     for value in values:
-        for match in MESSAGE_ID_RE.finditer(value):
+        for match in pattern.finditer(value):
             ticket_id = verify(match.group(1), match.group(2))
             if ticket_id is not None:
                 found.append(ticket_id)
+            elif bad is not None:
+                bad.append(match.group(0)[:200])
     return found
 
 
-def ticket_in_addresses(addresses: list[str]) -> int | None:
-    for address in addresses:
-        match = PLUS_RE.search(address)
-        if match:
-            ticket_id = verify(match.group(1), match.group(2))
-            if ticket_id is not None:
-                return ticket_id
-    return None
+def tickets_in_message_ids(values: list[str], bad: list[str] | None = None) -> list[int]:
+    return _verified(MESSAGE_ID_RE, values, bad)
 
 
-def ticket_in_body(text: str) -> int | None:
-    for match in MARKER_RE.finditer(text):
-        ticket_id = verify(match.group(1), match.group(2))
-        if ticket_id is not None:
-            return ticket_id
-    return None
+def ticket_in_addresses(addresses: list[str], bad: list[str] | None = None) -> int | None:
+    return next(iter(_verified(PLUS_RE, addresses, bad)), None)
+
+
+def ticket_in_body(text: str, bad: list[str] | None = None) -> int | None:
+    return next(iter(_verified(MARKER_RE, [text], bad)), None)

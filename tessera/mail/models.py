@@ -3,6 +3,7 @@ addresses and the outbound outbox."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,6 +99,22 @@ class InboundMessage(models.Model):
         FAILED = "failed", _("Failed")
         QUARANTINED = "quarantined", _("Quarantined")
         IGNORED = "ignored", _("Ignored")
+        REJECTED = "rejected", _("Rejected")
+
+    class Auth(models.TextChoices):
+        """What our receiving server's topmost Authentication-Results stamp said about the From address."""
+
+        PASS = "pass", _("Authenticated")
+        DMARC_FAIL = "dmarc_fail", _("DMARC failed")
+        SPF_FAIL = "spf_fail", _("SPF failed")
+        NO_PASS = "no_pass", _("No passing result")
+        MISSING = "missing", _("No result from our server")
+
+    class Release(models.TextChoices):
+        """How a reviewer let a held message through (read by the pipeline when it processes it again)."""
+
+        SENDER = "sender", _("Released as the claimed sender")
+        CONTACT = "contact", _("Released as a new unverified contact")
 
     # Message-ID when present, else the content hash: a re-delivery (even with extra Received headers)
     # is recognised and never processed twice.
@@ -128,6 +145,28 @@ class InboundMessage(models.Model):
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Sender authentication ("" when no TESSERA_MAIL_AUTHSERV_ID is configured), the department a held
+    # message was addressed to (who may review it) and the review.
+    auth = models.CharField(_("authentication"), max_length=12, choices=Auth.choices, blank=True)
+    department = models.ForeignKey(
+        "accounts.Department",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    release = models.CharField(_("release"), max_length=10, choices=Release.choices, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -259,3 +298,67 @@ class DeliveryEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.esp} {self.event_type}: {self.recipient}"
+
+
+class SecurityEvent(models.Model):
+    """One entry of the mail security log: what the email channel refused or held (spoofing, forged
+    authentication results, bad reply tokens, storms, third parties) and every review decision, with who
+    and when. Written once, never changed."""
+
+    class Kind(models.TextChoices):
+        SPOOFING = "spoofing", _("Spoofing attempt")
+        UNAUTHENTICATED = "unauthenticated", _("Unauthenticated sender")
+        FORGED_AUTH = "forged_auth", _("Forged authentication results")
+        BAD_TOKEN = "bad_token", _("Bad reply token")
+        STORM = "storm", _("Mail storm")
+        THIRD_PARTY = "third_party", _("Reply from a third party")
+        RELEASED_SENDER = "released_sender", _("Released as the claimed sender")
+        RELEASED_CONTACT = "released_contact", _("Released as a new unverified contact")
+        ATTACHED = "attached", _("Attached to a ticket")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    sender = models.CharField(_("sender"), max_length=320, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    inbound = models.ForeignKey(
+        InboundMessage,
+        verbose_name=_("message"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="security_events",
+        db_index=False,  # security_inbound_idx
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+        indexes = [
+            models.Index(fields=["created_at"], name="security_created_idx"),
+            models.Index(fields=["sender", "created_at"], name="security_sender_idx"),
+            models.Index(
+                fields=["inbound"], condition=models.Q(inbound__isnull=False), name="security_inbound_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.sender}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise RuntimeError("Security events are immutable.")
+        super().save(*args, **kwargs)

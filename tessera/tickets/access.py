@@ -17,6 +17,9 @@ The rules:
   customers under that ticket and to those who may see it, as before the merge, and not under its new
   ticket, until an agent makes it public there. Agents see it where it now is.
 - A notification that points at a ticket is shown only while its user may see that ticket.
+- Mail held for review (quarantined: unauthenticated, a storm…) is reviewed by admins, and by the agents
+  of the department it was addressed to; only an admin may vouch that it comes from the address it claims
+  (release as the claimed sender). The mail security log is for admins.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from tessera.accounts.models import Membership, User
+from tessera.mail.models import InboundMessage
 from tessera.notifications.models import Notification
 from tessera.tickets.models import Attachment, Message, Ticket, TimelineEvent
 
@@ -269,3 +273,32 @@ def can_view_notification(user: User, notification: Notification) -> bool:
     if not user.is_active or notification.user_id != user.pk:
         return False
     return notification.ticket_id is None or can_view_ticket(user, notification.ticket)  # type: ignore[arg-type]
+
+
+# Mail held for review, the mail security log ----------------------------------------------------------------
+
+
+def held_mail(user: User) -> QuerySet[InboundMessage]:
+    held = InboundMessage.objects.filter(status=InboundMessage.Status.QUARANTINED)
+    if not (user.is_active and user.is_agent):
+        return held.none()
+    if user.is_admin:
+        return held
+    return held.filter(department_id__in=Membership.objects.filter(agent_id=user.pk).values("department_id"))
+
+
+def can_review_mail(user: User, row: InboundMessage) -> bool:
+    if not (user.is_active and user.is_agent) or row.status != InboundMessage.Status.QUARANTINED:
+        return False
+    if user.is_admin:
+        return True
+    return row.department_id is not None and can_work_in_department(user, row.department_id)
+
+
+def can_release_as_sender(user: User, row: InboundMessage) -> bool:
+    """Vouching for a sender's identity lets mail act as their account: an admin's decision."""
+    return user.is_admin and can_review_mail(user, row)
+
+
+def can_view_security_log(user: User) -> bool:
+    return user.is_active and user.is_admin

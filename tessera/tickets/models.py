@@ -343,6 +343,8 @@ class TimelineEvent(models.Model):
         MERGED_FROM = "merged_from", _("Ticket merged in")
         SLA_WARNING = "sla_warning", _("SLA target nearly due")
         SLA_BREACHED = "sla_breached", _("SLA target breached")
+        LINKED = "linked", _("Linked ticket")
+        MAIL_REVIEWED = "mail_reviewed", _("Email released from review")
 
     ticket = models.ForeignKey(
         Ticket,

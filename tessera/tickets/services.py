@@ -146,6 +146,8 @@ class NewTicket:
     cc: list[User] = field(default_factory=list)
     files: list[File[bytes]] = field(default_factory=list)
     customer_service_id: int | None = None  # one of the requester's services (tessera.catalog)
+    # False: left in the department's queue even when it assigns automatically (nobody is mailed about it).
+    auto_assign: bool = True
 
 
 def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
@@ -180,7 +182,8 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
     now = clock.now()
     # Routing only reads (its balance is approximate by design), so it and the new instance are made before
     # the transaction: on SQLite a transaction holds the one write lock from its first statement to commit.
-    assignee_id = pick_agent(data.department, requester.language) if data.department.auto_assign else None
+    auto_assign = data.department.auto_assign and data.auto_assign
+    assignee_id = pick_agent(data.department, requester.language) if auto_assign else None
     ticket = Ticket(
         subject=subject,
         description=description,

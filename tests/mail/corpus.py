@@ -10,7 +10,7 @@ from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 
 _n = itertools.count(1)
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + bytes(30)
@@ -28,7 +28,9 @@ def _headers(
     msg["Subject"] = subject
     msg["Date"] = format_datetime(datetime(2026, 3, 2, 9, 30, tzinfo=UTC))
     msg["Message-ID"] = make_msgid(idstring=str(next(_n)), domain="client.example")
-    msg["Authentication-Results"] = AUTH_PASS
+    # Our receiving server's stamp: authenticated for the sender's own domain.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "example.com"
+    msg["Authentication-Results"] = AUTH_PASS.replace("example.com", domain)
     for name, value in (extra or {}).items():
         if name in msg:
             del msg[name]
@@ -218,3 +220,72 @@ def spoofed(*, claimed: str) -> bytes:
             )
         },
     )
+
+
+# Hostile: sender authentication and reply tokens ----------------------------------------------------------
+# Each claims to come from `sender` (a registered customer in the tests) and must not be trusted as them.
+
+
+def with_auth(*, sender: str, stamps: list[str] | None, subject: str = "Cancel my server") -> bytes:
+    """A message whose Authentication-Results are exactly `stamps`, topmost first (None: no header)."""
+    msg = EmailMessage()
+    _headers(msg, sender=sender, to="support@tessera.localhost", subject=subject, extra=None)
+    del msg["Authentication-Results"]
+    msg.set_content("Please cancel my server today and refund me to IBAN XX00 0000.")
+    # Prepended as a receiving server does, written raw (8-bit when the id is not ASCII).
+    return (
+        b"".join(f"Authentication-Results: {stamp}\r\n".encode() for stamp in stamps or []) + msg.as_bytes()
+    )
+
+
+def hostile_auth_stamps(domain: str = "example.com") -> dict[str, tuple[list[str] | None, str]]:
+    """name -> (stamps, the InboundMessage.Auth value expected): none of them authenticates the sender."""
+    return {
+        "no-stamp-at-all": (None, "missing"),
+        "lookalike-suffix-id": (
+            [f"mx.tessera.test.evil.example; dmarc=pass header.from={domain}"],
+            "missing",
+        ),
+        "lookalike-unicode-id": ([f"mx.tessera.t\u0435st; dmarc=pass header.from={domain}"], "missing"),
+        "lookalike-trailing-dot": ([f"mx.tessera.test.; dmarc=pass header.from={domain}"], "missing"),
+        "other-server-pass": (
+            [f"mx.attacker.example; spf=pass smtp.mailfrom={domain}; dmarc=pass"],
+            "missing",
+        ),
+        "forged-pass-below-our-fail": (
+            [
+                f"mx.tessera.test; spf=fail smtp.mailfrom={domain}; dmarc=fail header.from={domain}",
+                f"mx.tessera.test; spf=pass smtp.mailfrom={domain}; dmarc=pass header.from={domain}",
+            ],
+            "dmarc_fail",
+        ),
+        "spf-fail-no-dmarc": ([f"mx.tessera.test; spf=fail smtp.mailfrom={domain}; dkim=none"], "spf_fail"),
+        "spf-softfail": ([f"mx.tessera.test; spf=softfail smtp.mailfrom={domain}; dmarc=none"], "spf_fail"),
+        "spf-pass-unaligned": (
+            [f"mx.tessera.test; spf=pass smtp.mailfrom=attacker.example; dmarc=none header.from={domain}"],
+            "no_pass",
+        ),
+        "dkim-pass-unaligned": (
+            [f"mx.tessera.test; dkim=pass header.d=attacker.example; dmarc=none header.from={domain}"],
+            "no_pass",
+        ),
+        "dmarc-pass-for-another-from": (
+            ["mx.tessera.test; dmarc=pass header.from=attacker.example"],
+            "no_pass",
+        ),
+        "unreadable-stamp": (["mx.tessera.test; ;;=;garbage(unclosed"], "no_pass"),
+        "stamp-says-none": (["mx.tessera.test; none"], "no_pass"),
+    }
+
+
+def tampered_tokens(ticket_id: int, signature: str) -> dict[str, dict[str, str]]:
+    """Headers carrying a ticket's token altered in ways a lenient comparison would accept."""
+    upper = signature.upper()
+    return {
+        "uppercase-reply-address": {"To": f"support+t{ticket_id}-{upper}@tessera.localhost"},
+        "leading-zero-reply-address": {"To": f"support+t0{ticket_id}-{signature}@tessera.localhost"},
+        "uppercase-message-id": {
+            "In-Reply-To": f"<tessera.{ticket_id}-{upper}.abc@tessera.localhost>",
+            "References": f"<tessera.{ticket_id}-{upper}.abc@tessera.localhost>",
+        },
+    }

@@ -106,6 +106,7 @@ def test_raw_8bit_headers_in_utf8_or_latin1_are_read_not_lost() -> None:
         raw = (
             f"From: Zoë Ünal <zoe-{encoding}@example.com>\r\nTo: support@tessera.localhost\r\n"
             f"Subject: Grüße aus Köln\r\nMessage-ID: <8bit-{encoding}@client.example>\r\n"
+            f"Authentication-Results: {corpus.AUTH_PASS}\r\n"
             f"Content-Type: text/plain; charset={encoding}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
             "Der Drucker brennt.\r\n"
         ).encode(encoding)
@@ -145,10 +146,12 @@ def test_authentication_results_from_another_server_are_ignored() -> None:
     carla = factories.customer("carla")
     forged = corpus.plain(
         sender=carla.email,
-        extra={"Authentication-Results": "mx.attacker.example; dmarc=fail header.from=example.com"},
+        extra={"Authentication-Results": "mx.attacker.example; dmarc=pass header.from=example.com"},
     )
     row = receive(forged)
-    assert row.status == Status.PROCESSED  # not ours, so neither trusted nor held against the message
+    # Not ours, so not trusted: without our server's stamp the sender is unauthenticated and held.
+    assert row.status == Status.QUARANTINED and row.auth == InboundMessage.Auth.MISSING
+    assert not Ticket.objects.exists()
 
 
 def test_polish_iso_8859_2_text_and_encoded_headers() -> None:

@@ -12,7 +12,7 @@ from tessera.core.worker import run_pending_tasks
 from tessera.mail import ids
 from tessera.mail.models import InboundMessage
 from tessera.tickets import services
-from tessera.tickets.models import Message, Ticket
+from tessera.tickets.models import Message, Ticket, TimelineEvent
 from tests import factories
 from tests.mail import corpus
 from tests.mail.test_inbound import receive
@@ -102,17 +102,20 @@ def test_subject_tag_threads_for_the_requester() -> None:
     assert row.ticket == ticket
 
 
-def test_reply_from_a_bcc_recipient_is_their_message_and_the_requester_stays(smtp_sink: Any) -> None:
+def test_reply_from_a_bcc_recipient_opens_a_linked_ticket_and_never_joins(smtp_sink: Any) -> None:
     customer = factories.customer("carla")
     ticket, ack = acknowledgement(smtp_sink, customer)
+    smtp_sink.clear()
     row = receive(corpus.reply(ack, sender="Boss <boss@example.com>", body="Please prioritise this."))
     assert row.status == Status.PROCESSED, row.error
     ticket.refresh_from_db()
-    assert row.ticket == ticket
-    assert ticket.requester == customer
-    author = Message.objects.get(pk=row.ticket_message_id).author
-    assert author.email == "boss@example.com"
-    assert ticket.cc.filter(pk=author.pk).exists()
+    assert row.ticket is not None and row.ticket != ticket
+    assert row.ticket.requester.email == "boss@example.com"
+    assert ticket.requester == customer and not ticket.cc.exists() and not ticket.messages.exists()
+    linked = TimelineEvent.objects.get(ticket=ticket, kind="linked")
+    assert linked.new["ticket"] == row.ticket.pk and not linked.is_public
+    run_pending_tasks()
+    assert smtp_sink.to(customer.email) == []  # the requester hears nothing of it
 
 
 def test_reply_to_a_closed_ticket_opens_a_new_one(smtp_sink: Any) -> None:

@@ -90,6 +90,8 @@ class ParsedMail:
     to: list[str] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
     delivered_to: list[str] = field(default_factory=list)
+    # To, Cc, Delivered-To and X-Original-To as written (not lower-cased): reply tokens are compared exactly.
+    recipient_headers: list[str] = field(default_factory=list)
     text: str = ""
     html: str = ""
     parts: list[Part] = field(default_factory=list)
@@ -213,6 +215,9 @@ def parse(raw: bytes) -> ParsedMail:
     mail.to = addresses(fields.get("to", []))
     mail.cc = addresses(fields.get("cc", []))
     mail.delivered_to = addresses(fields.get("delivered-to", []) + fields.get("x-original-to", []))
+    mail.recipient_headers = [
+        value for name in ("to", "cc", "delivered-to", "x-original-to") for value in fields.get(name, [])
+    ]
     mail.auth_results = fields.get("authentication-results", [])
     for name in ("x-tessera-department", "x-tessera-priority"):
         if first.get(name):

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-import authres
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -24,21 +23,27 @@ from tessera.accounts.services import create_contact
 from tessera.core import clock
 from tessera.core.errors import DomainError, IllegalTransition
 from tessera.core.refcache import ReferenceTable
-from tessera.mail import ids
+from tessera.mail import ids, security
+from tessera.mail.inbound.auth import Verdict, authenticate
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.inbound.threading import Thread, find_thread
-from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox
+from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox, SecurityEvent
 from tessera.mail.notify import quiet
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable
 from tessera.tickets import access
 from tessera.tickets.attachments import check_file
-from tessera.tickets.models import Channel, Priority, Ticket
-from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket, set_cc
+from tessera.tickets.events import record_event
+from tessera.tickets.models import Channel, Priority, Ticket, TimelineEvent
+from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket
 
 logger = logging.getLogger("tessera.mail.inbound")
 Status = InboundMessage.Status
+Auth = InboundMessage.Auth
+Release = InboundMessage.Release
+SecurityKind = SecurityEvent.Kind
+TimelineKind = TimelineEvent.Kind
 SYSTEM_EMAIL = "mail-robot@tessera.invalid"
 FOLD_LANGUAGES = ["en", "it", "pl", "fr"]
 # What processing writes on the row.
@@ -54,6 +59,8 @@ PROCESSED_FIELDS = [
     "full_text",
     "clean_html",
     "notes",
+    "auth",
+    "department",
 ]
 
 
@@ -124,13 +131,20 @@ def _process(row: InboundMessage) -> Outcome:
     row.full_text = mail.text
     row.clean_html = sanitise_html(mail.html) if mail.html else ""
     row.notes = []
+    row.department = None
 
     if mail.bounces or mail.is_report:
         return _bounce(mail)
-    failure = authentication_failure(mail.auth_results)
-    if failure:
-        return Outcome(Status.QUARANTINED, failure)
     sender = mail.sender
+    released = row.release
+    verdict = authenticate(mail.auth_results, sender)
+    row.auth = verdict.auth
+    if verdict.forged:
+        security.record(
+            SecurityKind.FORGED_AUTH, sender=sender, detail="; ".join(verdict.forged), inbound=row
+        )
+    if not verdict.passed and not released:
+        return _hold(row, mail, verdict.reason, _unauthenticated_kind(verdict, sender))
     if not sender:
         return Outcome(Status.FAILED, _("The message has no valid From address."))
     ours = our_addresses()
@@ -141,11 +155,13 @@ def _process(row: InboundMessage) -> Outcome:
             Status.IGNORED,
             _("A message from a mail server (%(sender)s); not processed.") % {"sender": sender},
         )
-    if _over_rate(row, sender):
-        return Outcome(
-            Status.QUARANTINED,
+    if not released and _over_rate(row, sender):
+        return _hold(
+            row,
+            mail,
             _("More than %(limit)d messages from %(sender)s in the last hour: held as a possible mail storm.")
             % {"limit": settings.TESSERA_MAIL_SENDER_LIMIT, "sender": sender},
+            SecurityKind.STORM,
         )
     if mail.auto == "auto_reply":
         return Outcome(
@@ -156,16 +172,62 @@ def _process(row: InboundMessage) -> Outcome:
     # They write to us, so the address works again (an undeliverable address is always bouncing too).
     if BouncingAddress.objects.filter(email=sender).delete()[0]:
         clear_undeliverable(sender)
-    recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
-    thread = find_thread(mail, recipients)
+    # Tokens are looked for in the addresses as written (a token is compared exactly as issued).
+    recipients = list(dict.fromkeys([*row.envelope_to, *mail.recipient_headers]))
+    bad_tokens: list[str] = []
+    # Released as a new unverified contact: a new ticket, never a reply on an existing one.
+    thread = None if released == Release.CONTACT else find_thread(mail, recipients, user, bad_tokens)
+    if bad_tokens:
+        security.record(
+            SecurityKind.BAD_TOKEN,
+            sender=sender,
+            detail=_("Reply tokens that are not ours: %(tokens)s") % {"tokens": ", ".join(bad_tokens[:10])},
+            inbound=row,
+        )
     files = _attachments(mail.parts, row)
 
     with quiet(bool(mail.auto)):
+        outcome = None
         if thread is not None:
             outcome = _reply(row, mail, thread, user, files)
-            if outcome is not None:
-                return outcome
-        return _new_ticket(row, mail, user, ours, files)
+        if outcome is None:
+            outcome = _new_ticket(row, mail, user, ours, files)
+    if released and outcome.ticket is not None:
+        _record_release(row, outcome.ticket, verdict)
+    return outcome
+
+
+def _unauthenticated_kind(verdict: Verdict, sender: str) -> str:
+    """An explicit DMARC/SPF failure on a registered customer's address is a spoofing attempt; anything
+    else is mail we merely could not authenticate."""
+    if verdict.auth in (Auth.DMARC_FAIL, Auth.SPF_FAIL) and User.objects.filter(email=sender).exists():
+        return SecurityKind.SPOOFING
+    return SecurityKind.UNAUTHENTICATED
+
+
+def _hold(row: InboundMessage, mail: ParsedMail, reason: str, kind: str) -> Outcome:
+    """Quarantine the message for the review queue, addressed to the department it would have gone to
+    (whose agents may review it), and log why."""
+    try:
+        row.department = route(row, [*row.envelope_to, *mail.delivered_to], [*mail.to, *mail.cc])[1]
+    except DomainError:
+        row.department = None
+    security.record(kind, sender=mail.sender or row.envelope_from, detail=reason, inbound=row)
+    return Outcome(Status.QUARANTINED, reason)
+
+
+def _record_release(row: InboundMessage, ticket: Ticket, verdict: Verdict) -> None:
+    """An internal entry on the ticket: who let held mail through, how, and what the checks had said."""
+    reviewer = row.reviewed_by
+    record_event(
+        ticket=ticket,
+        actor=reviewer,
+        channel=Channel.EMAIL,
+        kind=TimelineKind.MAIL_REVIEWED,
+        new={"inbound": row.pk, "release": row.release, "auth": verdict.auth, "sender": row.sender},
+        reason=verdict.reason or row.error,
+        is_public=False,
+    )
 
 
 def _bounce(mail: ParsedMail) -> Outcome:
@@ -179,31 +241,6 @@ def _bounce(mail: ParsedMail) -> Outcome:
             % {"addresses": ", ".join(b.recipient for b in failed)},
         )
     return Outcome(Status.IGNORED, _("A delivery report without failures; nothing to do."))
-
-
-def authentication_failure(values: list[str]) -> str:
-    """The reason to quarantine, from the Authentication-Results our own receiving server wrote (matched
-    by its authserv-id); headers written by anyone else are ignored, as RFC 8601 asks."""
-    authserv_id = settings.TESSERA_MAIL_AUTHSERV_ID.lower()
-    if not authserv_id:
-        return ""
-    for value in values:
-        try:
-            parsed = authres.AuthenticationResultsHeader.parse_value(" ".join(value.split()))
-        except Exception:  # unparseable: cannot be trusted either way
-            logger.info("ignoring an unparseable Authentication-Results header")
-            continue
-        if str(parsed.authserv_id).lower() != authserv_id:
-            continue
-        for result in parsed.results:
-            method, verdict = str(result.method).lower(), str(result.result).lower()
-            if method in ("dmarc", "spf") and verdict == "fail":
-                return _(
-                    "%(method)s check failed at %(server)s: the sender may be forged, so the message was not "
-                    "attached to the account it claims."
-                ) % {"method": method.upper(), "server": authserv_id}
-        return ""  # only the topmost header of our server counts
-    return ""
 
 
 @dataclass(frozen=True)
@@ -325,21 +362,17 @@ def _reply(
             )
             return None
         if user is not None and user.is_agent:
-            return Outcome(
-                Status.FAILED,
+            return _hold(
+                row,
+                mail,
                 _("%(agent)s replied to %(ref)s but does not work in its department.")
                 % {"agent": user.email, "ref": ticket.reference},
+                SecurityKind.THIRD_PARTY,
             )
-        # A signed reference proves they received our mail about this ticket (a CC or BCC recipient,
-        # or someone the requester forwarded it to): they join as CC, the requester stays.
-        user = user or _contact_for(mail)
-        set_cc(
-            actor=ticket.requester,
-            ticket=ticket,
-            contacts=[*ticket.cc.all(), user],
-            channel=Channel.EMAIL,
-        )
-        row.notes.append(_("%(email)s was added to the ticket's CC.") % {"email": user.email})
+        # A signed token proves which ticket the mail answers, not who may join it (a BCC'd colleague,
+        # a forwarded copy): the sender gets a ticket of their own, linked for the agents, and the
+        # original's participants, conversation and mail stay as they were.
+        return _third_party(row, mail, ticket, user, files)
     if user is None:  # unreachable: may_post implies a user; keeps the type checker honest
         return None
     try:
@@ -359,15 +392,57 @@ def _reply(
     return Outcome(Status.PROCESSED, "", ticket, message.pk)
 
 
+def _third_party(
+    row: InboundMessage,
+    mail: ParsedMail,
+    original: Ticket,
+    user: User | None,
+    files: list[ContentFile[bytes]],
+) -> Outcome:
+    outcome = _new_ticket(row, mail, user, our_addresses(), files, third_party_of=original)
+    new = outcome.ticket
+    if new is None:  # _new_ticket always opens one; keeps the type checker honest
+        return outcome
+    for ticket, other in ((new, original), (original, new)):
+        record_event(
+            ticket=ticket,
+            actor=None,
+            channel=Channel.EMAIL,
+            kind=TimelineKind.LINKED,
+            new={"ticket": other.pk, "why": "third_party", "sender": mail.sender},
+            is_public=False,
+        )
+    row.notes.append(
+        _(
+            "%(email)s is not a participant of %(ref)s: opened %(new)s, linked to it as a possible reply "
+            "from a third party."
+        )
+        % {"email": mail.sender, "ref": original.reference, "new": new.reference}
+    )
+    security.record(
+        SecurityKind.THIRD_PARTY,
+        sender=mail.sender,
+        detail=_("Replied to %(ref)s with a valid reply token; opened %(new)s instead.")
+        % {"ref": original.reference, "new": new.reference},
+        inbound=row,
+        ticket=original,
+    )
+    return outcome
+
+
 def _new_ticket(
     row: InboundMessage,
     mail: ParsedMail,
     user: User | None,
     ours: set[str],
     files: list[ContentFile[bytes]],
+    *,
+    third_party_of: Ticket | None = None,
 ) -> Outcome:
     envelope = [*row.envelope_to, *mail.delivered_to]
     mailbox, department = route(row, envelope, [*mail.to, *mail.cc])
+    if third_party_of is not None and third_party_of.department.is_active:
+        department = third_party_of.department
     priority = None
     if mailbox is not None and mailbox.trusted:
         slug = mail.tessera_headers.get("x-tessera-department")
@@ -382,7 +457,8 @@ def _new_ticket(
     if user is None:
         user = _contact_for(mail)
         row.notes.append(_("New unverified contact %(email)s.") % {"email": user.email})
-    others = [a for a in mail.to + mail.cc if a not in ours]
+    # A third party's copies (often the original's requester, by reply-all) are not copied on it.
+    others = [a for a in mail.to + mail.cc if a not in ours] if third_party_of is None else []
     cc = [
         person
         for person in (User.objects.filter(email__in=others) if others else [])
@@ -399,6 +475,8 @@ def _new_ticket(
             channel=Channel.EMAIL,
             cc=cc,
             files=list(files),
+            # A possible third-party reply waits in the queue, linked, for the original's agents.
+            auto_assign=third_party_of is None,
         ),
     )
     return Outcome(Status.PROCESSED, "", ticket, None)
