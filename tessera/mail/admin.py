@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tessera.mail import crypto
-from tessera.mail.models import BouncingAddress, DeliveryEvent, InboundMessage, Mailbox, OutboundEmail
+from tessera.mail.models import (
+    BouncingAddress,
+    DeliveryEvent,
+    InboundMessage,
+    Mailbox,
+    OutboundEmail,
+    SecurityEvent,
+)
 
 SECRETS = ("imap_password", "oauth_client_secret", "oauth_refresh_token")
 
@@ -130,7 +137,7 @@ class MailboxAdmin(admin.ModelAdmin[Mailbox]):
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin[InboundMessage]):
     list_display = ("received_at", "sender", "subject", "status", "error", "ticket", "source")
-    list_filter = ("status", "source")
+    list_filter = ("status", "auth", "source")
     search_fields = ("sender", "subject", "message_id", "error")
     actions = ("retry",)
     readonly_fields = tuple(f.name for f in InboundMessage._meta.fields)
@@ -205,4 +212,23 @@ class DeliveryEventAdmin(admin.ModelAdmin[DeliveryEvent]):
     readonly_fields = tuple(f.name for f in DeliveryEvent._meta.fields)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin[SecurityEvent]):
+    """Read-only: the log is written by the mail channel and the review queue (/agent/mail/security/)."""
+
+    list_display = ("created_at", "kind", "sender", "actor", "inbound", "ticket", "detail")
+    list_filter = ("kind",)
+    search_fields = ("sender", "detail")
+    readonly_fields = tuple(f.name for f in SecurityEvent._meta.fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -309,3 +309,35 @@ def test_attach_and_reject_are_audited_and_idempotent(deliver: Deliver, api_as: 
     assert {(d["sender"], d["kind"], d["count"]) for d in daily} >= {
         ("someone@example.org", "unauthenticated", 2)
     }
+
+
+def test_review_access_forms_agree(deliver: Deliver) -> None:
+    """held_mail (lists) and can_review_mail (actions) give the same answer for every kind of person."""
+    from tessera.accounts.models import User
+    from tessera.tickets import access
+
+    row = deliver(corpus.with_auth(sender="x@example.org", stamps=None))
+    assert row.department is not None and row.department.slug == "technical"
+    inactive = factories.agent("technical")
+    User.objects.filter(pk=inactive.pk).update(is_active=False)
+    inactive.refresh_from_db()
+    people = {
+        "admin": (factories.admin(), True),
+        "agent of the department": (factories.agent("technical"), True),
+        "agent elsewhere": (factories.agent("billing"), False),
+        "customer": (factories.customer("carla"), False),
+        "inactive agent": (inactive, False),
+    }
+    for name, (person, expected) in people.items():
+        listed = access.held_mail(person).filter(pk=row.pk).exists()
+        assert listed == access.can_review_mail(person, row) == expected, name
+
+
+def test_production_without_an_authserv_id_warns_at_start(settings: Any) -> None:
+    from tessera.mail.checks import sender_authentication
+
+    settings.PRODUCTION = True
+    settings.TESSERA_MAIL_AUTHSERV_ID = ""
+    assert [w.id for w in sender_authentication(None)] == ["tessera.W010"]
+    settings.TESSERA_MAIL_AUTHSERV_ID = "mx.tessera.test"
+    assert sender_authentication(None) == []
