@@ -129,4 +129,18 @@ def describe(event: TimelineEvent, names: dict[str, dict[Any, str]]) -> str:
         return _("changed %(fields)s") % {"fields": ", ".join(sorted((new or {}).keys()))}
     if event.kind == Kind.CC_CHANGED:
         return _("changed who is copied")
+    if event.kind == Kind.LINKED:
+        return _("linked ticket #%(id)s: a possible reply from a third party (%(sender)s)") % {
+            "id": (new or {}).get("ticket", "?"),
+            "sender": (new or {}).get("sender", ""),
+        }
+    if event.kind == Kind.MAIL_REVIEWED:
+        template = (
+            _("released email from %(sender)s from review as the claimed sender")
+            if (new or {}).get("release") == "sender"
+            else _(
+                "released email from %(sender)s from review as a new unverified contact (not authenticated)"
+            )
+        )
+        return template % {"sender": (new or {}).get("sender", "")}
     return str(event.get_kind_display()).lower()

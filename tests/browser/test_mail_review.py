@@ -77,6 +77,10 @@ def test_review_queue_shows_hostile_mail_inert_and_records_each_decision(
     expect(page.locator(".messages")).to_contain_text(f"#{ticket.pk}")
     expect(page.locator("#held-empty")).to_be_visible()
     assert ticket.messages.get().body == "It is still burning."
+    page.goto(f"/agent/tickets/{ticket.pk}/")
+    expect(page.locator("body")).to_contain_text(
+        f"released email from {carla.email} from review as the claimed sender"
+    )
 
     page.goto("/agent/mail/security/")
     events = page.locator("#log-events tbody")
