@@ -75,7 +75,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "TESSERA_MAIL_AUTHSERV_ID",
         "",
-        "authserv-id of the receiving mail server; only its Authentication-Results (DMARC/SPF) are trusted.",
+        "authserv-id of the receiving mail server; only its topmost Authentication-Results stamp is trusted, "
+        "and mail without a passing DMARC (or aligned SPF/DKIM) result from it is held for review. Empty: "
+        "senders are not authenticated (production warns).",
     ),
     Variable("TESSERA_MAIL_MAX_MB", "30", "Largest inbound message accepted, in megabytes."),
     Variable("TESSERA_MAIL_SENDER_LIMIT", "30", "Messages per sender per hour before mail is quarantined."),
