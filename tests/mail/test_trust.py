@@ -341,3 +341,12 @@ def test_production_without_an_authserv_id_warns_at_start(settings: Any) -> None
     assert [w.id for w in sender_authentication(None)] == ["tessera.W010"]
     settings.TESSERA_MAIL_AUTHSERV_ID = "mx.tessera.test"
     assert sender_authentication(None) == []
+
+
+def test_a_storm_is_held_and_counted_per_sender_and_day(deliver: Deliver, settings: Any, api_as: Any) -> None:
+    settings.TESSERA_MAIL_SENDER_LIMIT = 2
+    rows = [deliver(corpus.plain(sender="loop@example.org", subject=f"alert {i}")) for i in range(4)]
+    assert [row.status for row in rows] == ["processed", "processed", "quarantined", "quarantined"]
+    assert "mail storm" in rows[2].error
+    daily = api_as(factories.admin()).get("/mail/security-events/daily", kind="storm").json()
+    assert [(d["sender"], d["count"]) for d in daily] == [("loop@example.org", 2)]
