@@ -139,7 +139,7 @@ def _process(row: InboundMessage) -> Outcome:
     released = row.release
     verdict = authenticate(mail.auth_results, sender)
     row.auth = verdict.auth
-    if verdict.forged:
+    if verdict.forged and not released:  # logged when first seen, not again on release
         security.record(
             SecurityKind.FORGED_AUTH, sender=sender, detail="; ".join(verdict.forged), inbound=row
         )
