@@ -343,6 +343,10 @@ class TimelineEvent(models.Model):
         MERGED_FROM = "merged_from", _("Ticket merged in")
         SLA_WARNING = "sla_warning", _("SLA target nearly due")
         SLA_BREACHED = "sla_breached", _("SLA target breached")
+        # Mail the agents must know about; agent-only (tickets.access.CUSTOMER_EVENT_KINDS leaves them out).
+        MAIL_CONTENT_DROPPED = "mail_content_dropped", _("Email content not kept")
+        EMAIL_BOUNCED = "email_bounced", _("Email bounced")
+        EMAIL_NOT_SENT = "email_not_sent", _("Email not sent")
 
     ticket = models.ForeignKey(
         Ticket,

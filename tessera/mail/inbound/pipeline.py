@@ -9,13 +9,14 @@ transaction), so a bad message never blocks the next one and is never half-saved
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import authres
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -28,13 +29,21 @@ from tessera.mail import ids
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.inbound.threading import Thread, find_thread
-from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox
-from tessera.mail.notify import quiet
+from tessera.mail.models import (
+    AcknowledgedSender,
+    BouncingAddress,
+    DeliveryStatus,
+    InboundMessage,
+    Mailbox,
+    OutboundEmail,
+)
+from tessera.mail.notify import quiet, refused_files
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable
 from tessera.tickets import access
-from tessera.tickets.attachments import check_file
-from tessera.tickets.models import Channel, Priority, Ticket
+from tessera.tickets.attachments import FileRefused, check_file, refusal_text
+from tessera.tickets.events import record_event
+from tessera.tickets.models import Channel, Priority, Ticket, TimelineEvent
 from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket, set_cc
 
 logger = logging.getLogger("tessera.mail.inbound")
@@ -55,6 +64,16 @@ PROCESSED_FIELDS = [
     "clean_html",
     "notes",
 ]
+
+
+@dataclass
+class Content:
+    """What of the message becomes the ticket's, and what was not kept (shown to agents on the ticket)."""
+
+    files: list[ContentFile[bytes]]
+    refusals: list[dict[str, Any]]  # refused files: {"reason": REFUSALS key, "params": values}
+    dropped: list[str] = field(default_factory=list)  # every file, part or text not kept, with why
+    acknowledge: bool = True
 
 
 @dataclass
@@ -158,20 +177,37 @@ def _process(row: InboundMessage) -> Outcome:
         clear_undeliverable(sender)
     recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
     thread = find_thread(mail, recipients)
-    files = _attachments(mail.parts, row)
-
-    with quiet(bool(mail.auto)):
-        if thread is not None:
-            outcome = _reply(row, mail, thread, user, files)
-            if outcome is not None:
-                return outcome
-        return _new_ticket(row, mail, user, ours, files)
+    content = _attachments(mail.parts)
+    content.dropped[:0] = mail.notes
+    # RFC 3834: automatic mail, and mail that asks for no automatic reply, is never acknowledged.
+    content.acknowledge = not (mail.auto or mail.suppress_ack)
+    outcome = None
+    if thread is not None:
+        with quiet(bool(mail.auto)):
+            outcome = _reply(row, mail, thread, user, content)
+    if outcome is None:
+        outcome = _new_ticket(row, mail, user, ours, content)
+    row.notes += content.dropped
+    if content.dropped and outcome.ticket is not None:
+        record_event(
+            ticket=outcome.ticket,
+            actor=None,
+            channel=Channel.EMAIL,
+            kind=TimelineEvent.Kind.MAIL_CONTENT_DROPPED,
+            reason="\n".join(content.dropped)[:5000],
+            new={"inbound": row.pk, "refused": [r["params"]["name"] for r in content.refusals]},
+            is_public=False,
+        )
+    return outcome
 
 
 def _bounce(mail: ParsedMail) -> Outcome:
     failed = [b for b in mail.bounces if b.action == "failed" or b.status.startswith("5")]
     for bounce in failed:
-        mark_bouncing(bounce.recipient, f"{bounce.status} {bounce.diagnostic}".strip())
+        reason = f"{bounce.status} {bounce.diagnostic}".strip()
+        mark_bouncing(bounce.recipient, reason)
+        for email in _bounced_emails(bounce.recipient, mail.returned_ids):
+            _record_bounce(email, bounce.recipient, reason)
     if failed:
         return Outcome(
             Status.IGNORED,
@@ -179,6 +215,40 @@ def _bounce(mail: ParsedMail) -> Outcome:
             % {"addresses": ", ".join(b.recipient for b in failed)},
         )
     return Outcome(Status.IGNORED, _("A delivery report without failures; nothing to do."))
+
+
+def _bounced_emails(address: str, returned_ids: list[str]) -> list[OutboundEmail]:
+    """Our ticket emails a failure report is about: those it returns (by Message-ID), else the latest
+    email sent to the address in the last month."""
+    emails = OutboundEmail.objects.filter(to__iexact=address, ticket__isnull=False)
+    if returned_ids:
+        found = list(emails.filter(message_id__in=returned_ids)[:20])
+        if found:
+            return found
+    since = clock.now() - timedelta(days=30)
+    latest = emails.filter(state=OutboundEmail.State.SENT, sent_at__gte=since).order_by("-sent_at").first()
+    return [latest] if latest is not None else []
+
+
+def _record_bounce(email: OutboundEmail, address: str, reason: str) -> None:
+    """Agents see on the ticket that the customer did not get our email, so they can phone instead."""
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        delivery_status=DeliveryStatus.BOUNCED, delivery_reason=reason[:2000], delivery_updated_at=clock.now()
+    )
+    ticket = Ticket.objects.select_related("department", "requester").get(pk=email.ticket_id)
+    record_event(
+        ticket=ticket,
+        actor=None,
+        channel=Channel.EMAIL,
+        kind=TimelineEvent.Kind.EMAIL_BOUNCED,
+        reason=_(
+            "Our email “%(subject)s” to %(address)s bounced (%(reason)s). Nothing more is sent to this "
+            "address until it writes to us again: reach the customer another way."
+        )
+        % {"subject": email.subject, "address": address, "reason": reason},
+        new={"address": address, "email": email.pk},
+        is_public=False,
+    )
 
 
 def authentication_failure(values: list[str]) -> str:
@@ -249,28 +319,48 @@ def _over_rate(row: InboundMessage, sender: str) -> bool:
     return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
-def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[bytes]]:
-    """Files that pass the ticket attachment rules; each refused one is noted with its reason."""
-    accepted: list[ContentFile[bytes]] = []
+def _attachments(parts: list[Part]) -> Content:
+    """Files that pass the ticket attachment rules; each refused one is kept with its reason."""
+    content = Content(files=[], refusals=[])
     for part in parts:
-        label = part.filename + (f" ({part.note})" if part.note else "")
-        if len(accepted) >= settings.TESSERA_MAX_ATTACHMENTS:
-            row.notes.append(
-                _("“%(name)s” was not attached: at most %(max)d attachments per message.")
-                % {"name": label, "max": settings.TESSERA_MAX_ATTACHMENTS}
-            )
-            continue
-        upload = ContentFile(part.content, name=part.filename)
-        try:
-            check_file(upload)
-        except DomainError as error:
-            row.notes.append(_("%(name)s: %(reason)s") % {"name": label, "reason": error.message})
-            continue
-        accepted.append(upload)
-    return accepted
+        if len(content.files) >= settings.TESSERA_MAX_ATTACHMENTS:
+            error = FileRefused("too_many", name=part.filename, max=settings.TESSERA_MAX_ATTACHMENTS)
+        else:
+            upload = ContentFile(part.content, name=part.filename)
+            try:
+                check_file(upload)
+            except FileRefused as refused:
+                error = refused
+            else:
+                content.files.append(upload)
+                continue
+        content.refusals.append({"reason": error.reason, "params": error.params})
+        text = refusal_text(error.reason, error.params)
+        content.dropped.append(f"{text} ({part.note})" if part.note else text)
+    return content
 
 
-def _body(text: str, *, fold: bool) -> str:
+def may_acknowledge(email: str) -> bool:
+    """Claim the sender's one acknowledgement of the window (TESSERA_MAIL_ACK_WINDOW_SECONDS); False when
+    one went out within it. In the caller's transaction, so a rolled-back ticket gives the claim back."""
+    now = clock.now()
+    since = now - timedelta(seconds=settings.TESSERA_MAIL_ACK_WINDOW_SECONDS)
+    claimed = AcknowledgedSender.objects.filter(email=email, last_acknowledged_at__lte=since).update(
+        last_acknowledged_at=now
+    )
+    if claimed:
+        return True
+    if AcknowledgedSender.objects.filter(email=email).exists():
+        return False
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent first claim leaves us usable
+            AcknowledgedSender.objects.create(email=email, last_acknowledged_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _body(text: str, *, fold: bool, content: Content) -> str:
     text = text.replace("\r\n", "\n").strip()
     if fold and text:
         from mailparser_reply import EmailReplyParser
@@ -281,6 +371,13 @@ def _body(text: str, *, fold: bool) -> str:
             folded = ""
         text = folded or text
     if len(text) > BODY_MAX:
+        content.dropped.append(
+            _(
+                "The text was shortened from %(length)d to %(max)d characters; the original message "
+                "has it all."
+            )
+            % {"length": len(text), "max": BODY_MAX - 200}
+        )
         text = (
             text[: BODY_MAX - 200]
             + "\n\n"
@@ -306,7 +403,7 @@ def _contact_for(mail: ParsedMail) -> User:
 
 
 def _reply(
-    row: InboundMessage, mail: ParsedMail, thread: Thread, user: User | None, files: list[ContentFile[bytes]]
+    row: InboundMessage, mail: ParsedMail, thread: Thread, user: User | None, content: Content
 ) -> Outcome | None:
     ticket = thread.ticket
     # What the reply reads of the ticket's relations, without a join: the department from this
@@ -346,9 +443,9 @@ def _reply(
         message = add_reply(
             actor=user,
             ticket=ticket,
-            body=_body(mail.text, fold=True),
+            body=_body(mail.text, fold=True, content=content),
             channel=Channel.EMAIL,
-            files=list(files),
+            files=list(content.files),
         )
     except IllegalTransition:
         row.notes.append(
@@ -364,7 +461,7 @@ def _new_ticket(
     mail: ParsedMail,
     user: User | None,
     ours: set[str],
-    files: list[ContentFile[bytes]],
+    content: Content,
 ) -> Outcome:
     envelope = [*row.envelope_to, *mail.delivered_to]
     mailbox, department = route(row, envelope, [*mail.to, *mail.cc])
@@ -389,18 +486,24 @@ def _new_ticket(
         if person.pk != user.pk and not person.is_agent and person.is_active
     ]
     subject = " ".join(mail.subject.split())[:250] or _("(no subject)")
-    ticket = create_ticket(
-        actor=user,
-        data=NewTicket(
-            subject=subject,
-            description=_body(mail.text, fold=False),
-            department=department,
-            priority=priority,
-            channel=Channel.EMAIL,
-            cc=cc,
-            files=list(files),
-        ),
+    acknowledge = content.acknowledge
+    if acknowledge and not may_acknowledge(user.email):
+        acknowledge = False
+        row.notes.append(
+            _("No acknowledgement: %(email)s was sent one less than %(minutes)d minutes ago.")
+            % {"email": user.email, "minutes": max(settings.TESSERA_MAIL_ACK_WINDOW_SECONDS // 60, 1)}
+        )
+    data = NewTicket(
+        subject=subject,
+        description=_body(mail.text, fold=False, content=content),
+        department=department,
+        priority=priority,
+        channel=Channel.EMAIL,
+        cc=cc,
+        files=list(content.files),
     )
+    with quiet(not acknowledge), refused_files(content.refusals):
+        ticket = create_ticket(actor=user, data=data)
     return Outcome(Status.PROCESSED, "", ticket, None)
 
 
