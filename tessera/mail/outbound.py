@@ -303,6 +303,8 @@ def set_aside_bouncing(rows: list[OutboundEmail]) -> list[OutboundEmail]:
 
 def _record_not_sent(email: OutboundEmail) -> None:
     """Agents see on the ticket that the customer was not mailed, so they know to phone instead."""
+    if email.ticket_id is None:
+        return
     ticket = Ticket.objects.select_related("department", "requester").get(pk=email.ticket_id)
     record_event(
         ticket=ticket,

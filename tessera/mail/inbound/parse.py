@@ -9,6 +9,7 @@ object for every header it is asked for, which cost more than the whole MIME par
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html as html_lib
 import re
 from dataclasses import dataclass, field
@@ -196,19 +197,33 @@ def _read_headers(message: Message) -> dict[str, list[str]]:
     return found
 
 
-def summary(raw: bytes) -> tuple[str, str, str]:
-    """Message-ID, sender address and subject, from the header block only (cheap, never raises)."""
+# What makes a message the message it is: these headers and the body. Trace headers that each relay or
+# fetch path adds (Received, Return-Path, Delivered-To, Authentication-Results …) are left out, so a
+# re-delivery is recognised; a different message that reuses a Message-ID is not taken for it.
+CONTENT_HEADERS = ("from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references")
+
+
+def summary(raw: bytes) -> tuple[str, str, str, str]:
+    """Message-ID, sender address, subject and a digest of the content (CONTENT_HEADERS and the body),
+    from one parse of the header block (cheap, never raises)."""
     ends = [i for i in (raw.find(b"\n\n", 0, 262_144), raw.find(b"\r\n\r\n", 0, 262_144)) if i >= 0]
-    head = raw[: min(ends, default=262_144)]  # the header block: not the body's lines too
+    end = min(ends, default=262_144)
+    head, body = raw[:end], raw[end:]  # the header block: not the body's lines too
+    digest = hashlib.sha256()
     try:
         fields = _read_headers(_parser.parsebytes(head, headersonly=True))
         senders = getaddresses(fields.get("from", [])[:1])
     except Exception:  # a mangled header block is stored anyway and explained at processing
-        return "", "", ""
+        digest.update(raw)
+        return "", "", "", digest.hexdigest()
+    for name in CONTENT_HEADERS:
+        for value in fields.get(name, []):
+            digest.update(f"{name}:{value}\n".encode("utf-8", "surrogateescape"))
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n").strip())
     first = {name: values[0] for name, values in fields.items()}
     sender = senders[0][1].strip().lower() if senders else ""
     subject = decode_words(first.get("subject", ""))
-    return first.get("message-id", "")[:255], sender[:320], subject[:250]
+    return first.get("message-id", "")[:255], sender[:320], subject[:250], digest.hexdigest()
 
 
 def parse(raw: bytes) -> ParsedMail:

@@ -27,6 +27,7 @@ from tessera.core.errors import DomainError, IllegalTransition
 from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
+from tessera.mail.inbound.quotes import fold_reply
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.inbound.threading import Thread, find_thread
 from tessera.mail.models import (
@@ -49,7 +50,6 @@ from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_tick
 logger = logging.getLogger("tessera.mail.inbound")
 Status = InboundMessage.Status
 SYSTEM_EMAIL = "mail-robot@tessera.invalid"
-FOLD_LANGUAGES = ["en", "it", "pl", "fr"]
 # What processing writes on the row.
 PROCESSED_FIELDS = [
     "status",
@@ -232,6 +232,8 @@ def _bounced_emails(address: str, returned_ids: list[str]) -> list[OutboundEmail
 
 def _record_bounce(email: OutboundEmail, address: str, reason: str) -> None:
     """Agents see on the ticket that the customer did not get our email, so they can phone instead."""
+    if email.ticket_id is None:
+        return
     OutboundEmail.objects.filter(pk=email.pk).update(
         delivery_status=DeliveryStatus.BOUNCED, delivery_reason=reason[:2000], delivery_updated_at=clock.now()
     )
@@ -360,16 +362,11 @@ def may_acknowledge(email: str) -> bool:
     return True
 
 
-def _body(text: str, *, fold: bool, content: Content) -> str:
+def _body(text: str, *, content: Content, html: str | None = None) -> str:
+    """The text a ticket keeps: for a reply (`html` given, maybe empty) without its quoted history."""
     text = text.replace("\r\n", "\n").strip()
-    if fold and text:
-        from mailparser_reply import EmailReplyParser
-
-        try:
-            folded = EmailReplyParser(languages=FOLD_LANGUAGES).parse_reply(text).strip()
-        except Exception:  # the folding library must never cost us a message
-            folded = ""
-        text = folded or text
+    if html is not None and text:
+        text = fold_reply(text, html) or text
     if len(text) > BODY_MAX:
         content.dropped.append(
             _(
@@ -443,7 +440,7 @@ def _reply(
         message = add_reply(
             actor=user,
             ticket=ticket,
-            body=_body(mail.text, fold=True, content=content),
+            body=_body(mail.text, content=content, html=mail.html),
             channel=Channel.EMAIL,
             files=list(content.files),
         )
@@ -495,7 +492,7 @@ def _new_ticket(
         )
     data = NewTicket(
         subject=subject,
-        description=_body(mail.text, fold=False, content=content),
+        description=_body(mail.text, content=content),
         department=department,
         priority=priority,
         channel=Channel.EMAIL,
