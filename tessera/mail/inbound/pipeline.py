@@ -40,7 +40,7 @@ from tessera.mail.models import (
 )
 from tessera.mail.notify import quiet, refused_files
 from tessera.mail.outbound import mark_bouncing
-from tessera.mail.tracking import clear_undeliverable
+from tessera.mail.tracking import clear_undeliverable, record_bounce
 from tessera.tickets import access
 from tessera.tickets.attachments import FileRefused, check_file, refusal_text
 from tessera.tickets.events import record_event
@@ -207,7 +207,12 @@ def _bounce(mail: ParsedMail) -> Outcome:
         reason = f"{bounce.status} {bounce.diagnostic}".strip()
         mark_bouncing(bounce.recipient, reason)
         for email in _bounced_emails(bounce.recipient, mail.returned_ids):
-            _record_bounce(email, bounce.recipient, reason)
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                delivery_status=DeliveryStatus.BOUNCED,
+                delivery_reason=reason[:2000],
+                delivery_updated_at=clock.now(),
+            )
+            record_bounce(email, bounce.recipient, reason)
     if failed:
         return Outcome(
             Status.IGNORED,
@@ -228,29 +233,6 @@ def _bounced_emails(address: str, returned_ids: list[str]) -> list[OutboundEmail
     since = clock.now() - timedelta(days=30)
     latest = emails.filter(state=OutboundEmail.State.SENT, sent_at__gte=since).order_by("-sent_at").first()
     return [latest] if latest is not None else []
-
-
-def _record_bounce(email: OutboundEmail, address: str, reason: str) -> None:
-    """Agents see on the ticket that the customer did not get our email, so they can phone instead."""
-    if email.ticket_id is None:
-        return
-    OutboundEmail.objects.filter(pk=email.pk).update(
-        delivery_status=DeliveryStatus.BOUNCED, delivery_reason=reason[:2000], delivery_updated_at=clock.now()
-    )
-    ticket = Ticket.objects.select_related("department", "requester").get(pk=email.ticket_id)
-    record_event(
-        ticket=ticket,
-        actor=None,
-        channel=Channel.EMAIL,
-        kind=TimelineEvent.Kind.EMAIL_BOUNCED,
-        reason=_(
-            "Our email “%(subject)s” to %(address)s bounced (%(reason)s). Nothing more is sent to this "
-            "address until it writes to us again: reach the customer another way."
-        )
-        % {"subject": email.subject, "address": address, "reason": reason},
-        new={"address": address, "email": email.pk},
-        is_public=False,
-    )
 
 
 def authentication_failure(values: list[str]) -> str:
