@@ -334,10 +334,10 @@ def may_acknowledge(email: str) -> bool:
     )
     if claimed:
         return True
-    if AcknowledgedSender.objects.filter(email=email).exists():
-        return False
     try:
-        with transaction.atomic():  # a savepoint: a concurrent first claim leaves us usable
+        # A savepoint: the INSERT refused because the address was acknowledged within the window
+        # leaves the transaction usable.
+        with transaction.atomic():
             AcknowledgedSender.objects.create(email=email, last_acknowledged_at=now)
     except IntegrityError:
         return False
