@@ -204,6 +204,27 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
     )
 
 
+def send_refused_files(*, ticket: Ticket, user: User, refusals: list[dict[str, Any]], key: str) -> None:
+    """Tell a customer whose emailed reply carried files we refused which ones and why, in their language
+    (a new ticket's acknowledgement says it itself)."""
+    context: dict[str, Any] = {
+        "ticket": {"reference": ticket.reference, "subject": ticket.subject},
+        "recipient": {"display_name": user.display_name},
+        "url": ticket_url(ticket),
+        "marker": ids.marker(ticket.pk),
+        "refused": refusals,
+    }
+    queue_template_email(
+        template="ticket/files_refused",
+        recipient=user,
+        kind=kind_for(ticket),
+        inputs={"language": user.language, "time_zone": user.time_zone, "context": context},
+        ticket=ticket,
+        dedupe_key=f"files-refused:{key}",
+        headers=thread_headers(ticket),
+    )
+
+
 def render_email(template: str, inputs: dict[str, Any]) -> Rendered:
     """Subject, text and HTML of a ticket email queued by `send_ticket_email`, in the recipient's language
     and time zone (tessera.mail.outbound calls this when it delivers)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import smtplib
 from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from email.utils import make_msgid
 from typing import Any
 
 import pytest
@@ -299,3 +301,40 @@ def test_a_bounce_is_shown_on_the_ticket_and_later_mail_is_marked_not_sent(
 def test_mail_delivery_events_are_agent_only_in_the_access_module() -> None:
     assert access.AGENT_ONLY_MAIL_EVENT_KINDS
     assert not access.AGENT_ONLY_MAIL_EVENT_KINDS & access.CUSTOMER_EVENT_KINDS
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "were not accepted"), ("pl", "nie zostały przyjęte")])
+def test_a_reply_with_refused_files_is_added_and_the_customer_is_told_which_and_why(
+    deliver: Deliver, api_as: Any, smtp_sink: Any, language: str, word: str
+) -> None:
+    customer = factories.customer("carla", language=language)
+    row = deliver(corpus.plain(sender=customer.email, subject="Crash on start"))
+    assert row.ticket is not None
+    run_pending_tasks()
+    [ack] = smtp_sink.to(customer.email)
+    smtp_sink.clear()
+    answer = EmailMessage()
+    answer["From"] = customer.email
+    answer["To"] = str(ack.get("Reply-To") or ack["From"])
+    answer["Subject"] = f"Re: {ack['Subject']}"
+    answer["Message-ID"] = make_msgid(domain="client.example")
+    answer["In-Reply-To"] = ack["Message-ID"]
+    answer["References"] = f"{ack.get('References', '')} {ack['Message-ID']}".strip()
+    answer["Authentication-Results"] = corpus.AUTH_PASS
+    answer.set_content("Here is the tool that crashes.")
+    answer.add_attachment(
+        corpus.ZIP_FORMATS["tool.jar"], maintype="application", subtype="octet-stream", filename="tool.jar"
+    )
+    answer.add_attachment(corpus.PNG, maintype="image", subtype="png", filename="crash.png")
+    reply = deliver(answer.as_bytes())
+    assert reply.status == Status.PROCESSED and reply.ticket_id == row.ticket_id, reply.error
+    ticket = detail(api_as, factories.agent("technical"), row.ticket_id)
+    assert ticket["messages"][-1]["body"] == "Here is the tool that crashes."
+    assert [a["filename"] for a in ticket["attachments"]] == ["crash.png"]
+    [dropped] = [e for e in ticket["timeline"] if e["kind"] == "mail_content_dropped"]
+    assert "tool.jar" in dropped["reason"]
+    run_pending_tasks()
+    [notice] = smtp_sink.to(customer.email)
+    text = notice.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert word in text and "tool.jar" in text and "crash.png" not in text
+    assert ticket["reference"] in str(notice["Subject"])

@@ -38,7 +38,7 @@ from tessera.mail.models import (
     Mailbox,
     OutboundEmail,
 )
-from tessera.mail.notify import quiet, refused_files
+from tessera.mail.notify import quiet, refused_files, send_refused_files
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable, record_bounce
 from tessera.tickets import access
@@ -432,6 +432,8 @@ def _reply(
             % {"ref": ticket.reference}
         )
         return None
+    if content.refusals and content.acknowledge:
+        send_refused_files(ticket=ticket, user=user, refusals=content.refusals, key=str(row.pk))
     return Outcome(Status.PROCESSED, "", ticket, message.pk)
 
 
