@@ -82,6 +82,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TESSERA_MAIL_MAX_MB", "30", "Largest inbound message accepted, in megabytes."),
     Variable("TESSERA_MAIL_SENDER_LIMIT", "30", "Messages per sender per hour before mail is quarantined."),
     Variable(
+        "TESSERA_MAIL_ACK_WINDOW_SECONDS",
+        "600",
+        "At most one acknowledgement of new mail per sender address in this many seconds.",
+    ),
+    Variable(
         "TESSERA_MAIL_DEFAULT_DEPARTMENT", "technical", "Department slug for mail to unknown addresses."
     ),
     Variable(

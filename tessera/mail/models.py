@@ -200,6 +200,22 @@ class BouncingAddress(models.Model):
         return self.email
 
 
+class AcknowledgedSender(models.Model):
+    """When a sender's mail was last acknowledged: at most one acknowledgement per address per
+    TESSERA_MAIL_ACK_WINDOW_SECONDS, whatever else holds their mail (RFC 3834 §2: limit automatic
+    replies to the same sender)."""
+
+    email = models.EmailField(_("address"), unique=True)
+    last_acknowledged_at = models.DateTimeField(_("last acknowledged"))
+
+    class Meta:
+        verbose_name = _("acknowledged sender")
+        verbose_name_plural = _("acknowledged senders")
+
+    def __str__(self) -> str:
+        return self.email
+
+
 class DeliveryStatus(models.TextChoices):
     """What a provider's tracking webhook said about an email after it left us."""
 

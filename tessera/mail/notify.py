@@ -22,12 +22,15 @@ from tessera.mail.models import InboundMessage
 from tessera.mail.outbound import Rendered, queue_template_email
 from tessera.notifications.models import MessageKind
 from tessera.tickets import access
+from tessera.tickets.attachments import refusal_text
 from tessera.tickets.models import Message, Status, Ticket, TimelineEvent
 from tessera.tickets.reference import priority_by_slug
 
 Kind = TimelineEvent.Kind
 # Set while processing automatic mail (Auto-Submitted, bulk): RFC 3834 forbids answering it.
 _quiet: ContextVar[bool] = ContextVar("tessera_mail_quiet", default=False)
+# Files of the message being processed that were refused, as (reason, values) for the acknowledgement.
+_refused: ContextVar[tuple[dict[str, Any], ...]] = ContextVar("tessera_mail_refused", default=())
 
 
 @contextlib.contextmanager
@@ -37,6 +40,17 @@ def quiet(active: bool = True) -> Iterator[None]:
         yield
     finally:
         _quiet.reset(token)
+
+
+@contextlib.contextmanager
+def refused_files(refusals: list[dict[str, Any]]) -> Iterator[None]:
+    """The acknowledgement queued inside tells the customer which files were refused and why
+    (each {"reason": a tickets.attachments.REFUSALS key, "params": its values})."""
+    token = _refused.set(tuple(refusals))
+    try:
+        yield
+    finally:
+        _refused.reset(token)
 
 
 def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> None:
@@ -168,6 +182,7 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
             state = None
         due = state.first_response_due if state else None
         context["due"] = due.isoformat() if due else None
+        context["refused"] = list(_refused.get())
     elif template == "agent_reply" and event.message is not None:
         context["body"] = event.message.body
         context["agent"] = {"display_name": event.actor.display_name if event.actor else ""}
@@ -189,6 +204,27 @@ def send_ticket_email(*, ticket: Ticket, user: User, template: str, event: Timel
     )
 
 
+def send_refused_files(*, ticket: Ticket, user: User, refusals: list[dict[str, Any]], key: str) -> None:
+    """Tell a customer whose emailed reply carried files we refused which ones and why, in their language
+    (a new ticket's acknowledgement says it itself)."""
+    context: dict[str, Any] = {
+        "ticket": {"reference": ticket.reference, "subject": ticket.subject},
+        "recipient": {"display_name": user.display_name},
+        "url": ticket_url(ticket),
+        "marker": ids.marker(ticket.pk),
+        "refused": refusals,
+    }
+    queue_template_email(
+        template="ticket/files_refused",
+        recipient=user,
+        kind=kind_for(ticket),
+        inputs={"language": user.language, "time_zone": user.time_zone, "context": context},
+        ticket=ticket,
+        dedupe_key=f"files-refused:{key}",
+        headers=thread_headers(ticket),
+    )
+
+
 def render_email(template: str, inputs: dict[str, Any]) -> Rendered:
     """Subject, text and HTML of a ticket email queued by `send_ticket_email`, in the recipient's language
     and time zone (tessera.mail.outbound calls this when it delivers)."""
@@ -205,6 +241,8 @@ def render_email(template: str, inputs: dict[str, Any]) -> Rendered:
     language = inputs.get("language")
     language = language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
     with translation.override(language), timezone.override(zone):
+        if context.get("refused"):
+            context["refused"] = [refusal_text(r["reason"], r["params"]) for r in context["refused"]]
         return Rendered(
             subject=render_to_string(f"mail/emails/{template}/subject.txt", context).strip(),
             text=render_to_string(f"mail/emails/{template}/body.txt", context),

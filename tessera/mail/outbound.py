@@ -35,13 +35,15 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.mail import ids
 from tessera.mail.models import BouncingAddress, OutboundEmail
 from tessera.notifications.addresses import chosen_addresses
-from tessera.tickets.models import Ticket
+from tessera.tickets.events import record_event
+from tessera.tickets.models import Channel, Ticket, TimelineEvent
 
 logger = logging.getLogger("tessera.mail.outbound")
 
@@ -290,10 +292,32 @@ def set_aside_bouncing(rows: list[OutboundEmail]) -> list[OutboundEmail]:
         return rows
     suppressed = [row for row in rows if row.to.lower() in bouncing]
     for row in suppressed:
-        OutboundEmail.objects.filter(pk=row.pk, claim=row.claim).update(
-            state=State.SUPPRESSED, last_error="The address is bouncing.", **_rendered_values(row)
-        )
+        with transaction.atomic():
+            updated = OutboundEmail.objects.filter(pk=row.pk, claim=row.claim).update(
+                state=State.SUPPRESSED, last_error="The address is bouncing.", **_rendered_values(row)
+            )
+            if updated and row.ticket_id is not None:
+                _record_not_sent(row)
     return [row for row in rows if row not in suppressed]
+
+
+def _record_not_sent(email: OutboundEmail) -> None:
+    """Agents see on the ticket that the customer was not mailed, so they know to phone instead."""
+    if email.ticket_id is None:
+        return
+    ticket = Ticket.objects.select_related("department", "requester").get(pk=email.ticket_id)
+    record_event(
+        ticket=ticket,
+        actor=None,
+        channel=Channel.EMAIL,
+        kind=TimelineEvent.Kind.EMAIL_NOT_SENT,
+        reason=_(
+            "Not sent to %(address)s: the address bounces (“%(subject)s”). Reach the customer another way."
+        )
+        % {"address": email.to, "subject": email.subject},
+        new={"address": email.to, "email": email.pk},
+        is_public=False,
+    )
 
 
 def build_message(email: OutboundEmail) -> EmailMultiAlternatives:

@@ -16,12 +16,15 @@ from typing import Any
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from tessera.accounts.models import User
 from tessera.core import clock
 from tessera.mail.models import BouncingAddress, DeliveryEvent, DeliveryStatus, OutboundEmail
 from tessera.mail.outbound import mark_bouncing
 from tessera.notifications.models import NotificationAddress
+from tessera.tickets.events import record_event
+from tessera.tickets.models import Channel, Ticket, TimelineEvent
 
 logger = logging.getLogger("tessera.mail.tracking")
 
@@ -73,7 +76,10 @@ def record(event: AnymailTrackingEvent, esp_name: str) -> DeliveryEvent | None:
     if event_type in (EventType.BOUNCED, EventType.COMPLAINED) or (
         event_type == EventType.REJECTED and event.reject_reason in UNDELIVERABLE_REJECTS
     ):
-        mark_undeliverable(recipient or outbound.to, f"{esp} {event_type}: {reason}".strip(" :"))
+        text = f"{esp} {event_type}: {reason}".strip(" :")
+        mark_undeliverable(recipient or outbound.to, text)
+        if event_type != EventType.COMPLAINED:
+            record_bounce(outbound, recipient or outbound.to, text)
     return row
 
 
@@ -100,6 +106,27 @@ def _set_status(email: OutboundEmail, status: str, reason: str, at: datetime) ->
     OutboundEmail.objects.filter(pk=email.pk).filter(
         Q(delivery_updated_at__isnull=True) | Q(delivery_updated_at__lte=at)
     ).update(delivery_status=status, delivery_reason=reason, delivery_updated_at=at)
+
+
+def record_bounce(email: OutboundEmail, address: str, reason: str) -> None:
+    """Agents see on the ticket that the customer did not get our email (a failure report or a provider's
+    bounce), so they can phone instead."""
+    if email.ticket_id is None:
+        return
+    ticket = Ticket.objects.select_related("department", "requester").get(pk=email.ticket_id)
+    record_event(
+        ticket=ticket,
+        actor=None,
+        channel=Channel.EMAIL,
+        kind=TimelineEvent.Kind.EMAIL_BOUNCED,
+        reason=_(
+            "Our email “%(subject)s” to %(address)s bounced (%(reason)s). Nothing more is sent to this "
+            "address until it writes to us again: reach the customer another way."
+        )
+        % {"subject": email.subject, "address": address, "reason": reason},
+        new={"address": address, "email": email.pk},
+        is_public=False,
+    )
 
 
 def mark_undeliverable(address: str, reason: str) -> None:

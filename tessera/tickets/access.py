@@ -46,6 +46,9 @@ CUSTOMER_EVENT_KINDS = frozenset(
         Kind.MERGED_FROM,
     }
 )
+# What happened to a ticket's email (content refused or dropped, a bounce, an email not sent): for agents
+# only; the customer hears about refused files in their acknowledgement instead.
+AGENT_ONLY_MAIL_EVENT_KINDS = frozenset({Kind.MAIL_CONTENT_DROPPED, Kind.EMAIL_BOUNCED, Kind.EMAIL_NOT_SENT})
 
 
 # Tickets ---------------------------------------------------------------------------------------------------

@@ -8,18 +8,21 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 import puremagic
 from django.conf import settings
 from django.core.files import File
 from django.http import FileResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tessera.core.errors import ValidationFailed
 from tessera.tickets.models import Attachment
 
-# Types we accept, by sniffed MIME type. HTML, SVG and executables are never accepted: they could
-# run script in a browser or on an agent's machine.
+# Types we accept, by sniffed MIME type. Executables are never accepted: they could run on an agent's
+# machine. HTML and SVG are (a customer's exported report is data): like every file they are only ever
+# served as downloads, never rendered (attachment_response).
 ALLOWED_BINARY = {
     "image/png",
     "image/jpeg",
@@ -43,6 +46,8 @@ ALLOWED_BINARY = {
     "application/msword",
     "application/vnd.ms-excel",
     "application/vnd.ms-tnef",
+    "text/html",
+    "image/svg+xml",
 }
 # Extensions that promise a particular binary type: the content must agree.
 EXTENSION_FAMILIES = {
@@ -58,6 +63,9 @@ EXTENSION_FAMILIES = {
     ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ".odt": "application/vnd.oasis.opendocument.text",
     ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".svg": "image/svg+xml",
 }
 # Zip containers are told apart by what is inside, not by their first bytes (which are the same for all).
 _OOXML_PARTS = {
@@ -65,6 +73,9 @@ _OOXML_PARTS = {
     "xl/": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ppt/": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
+# Zip containers that are programs: refused like other executables.
+JAVA_ARCHIVE = "application/java-archive"
+ANDROID_PACKAGE = "application/vnd.android.package-archive"
 _ODF_TYPES = {"application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet"}
 TEXT_EXTENSIONS = {
     ".txt",
@@ -78,9 +89,48 @@ TEXT_EXTENSIONS = {
     ".yaml",
     ".yml",
     ".md",
+    ".xml",
     "",
 }
-_MARKUP_MARKERS = (b"<html", b"<!doctype", b"<script", b"<svg", b"<?xml", b"<iframe", b"<body", b"<head")
+_HTML_MARKERS = (b"<html", b"<!doctype", b"<script", b"<iframe", b"<body", b"<head")
+_MARKUP = {"text/html", "image/svg+xml"}
+# First bytes of programs (Windows PE, ELF, Mach-O 32/64-bit in both byte orders); of Outlook's TNEF.
+_EXECUTABLE_MAGIC = (
+    b"MZ",
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+)
+_TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+EXECUTABLE_TYPES = {"application/x-msdownload", JAVA_ARCHIVE, ANDROID_PACKAGE}
+
+# Why a file was refused, by reason code: the code and its values travel (a mail acknowledgement is
+# rendered later, in the customer's language), the text is made in the language of whoever reads it.
+REFUSALS = {
+    "empty": gettext_lazy("“%(name)s” is empty."),
+    "too_large": gettext_lazy("“%(name)s” is too large: at most %(mb)d MB."),
+    "too_many": gettext_lazy("“%(name)s” was not attached: at most %(max)d attachments per message."),
+    "type": gettext_lazy(
+        "“%(name)s” is not a file type we accept (images, PDF, text, logs, office documents, archives)."
+    ),
+    "mismatch": gettext_lazy("“%(name)s” is not what its name says: its content is %(type)s."),
+    "executable": gettext_lazy("“%(name)s” is a program (%(type)s); programs are not accepted."),
+}
+
+
+class FileRefused(ValidationFailed):
+    """A file the attachment rules refuse; `reason` (a REFUSALS key) and `params` say why."""
+
+    def __init__(self, reason: str, **params: str | int) -> None:
+        self.reason, self.params = reason, params
+        super().__init__(refusal_text(reason, params), field="attachments")
+
+
+def refusal_text(reason: str, params: dict[str, Any]) -> str:
+    """The refusal in the active language."""
+    return str(REFUSALS[reason]) % params
 
 
 @dataclass(frozen=True)
@@ -110,44 +160,45 @@ def check_files(files: list[File[bytes]] | None) -> list[CheckedFile]:
 def check_file(upload: File[bytes]) -> CheckedFile:
     filename = os.path.basename((upload.name or "attachment").replace("\\", "/"))[:255] or "attachment"
     limit = settings.TESSERA_MAX_ATTACHMENT_BYTES
+    mb = limit // (1024 * 1024)
     if upload.size is not None and upload.size > limit:
-        raise _too_large(filename, limit)
+        raise FileRefused("too_large", name=filename, mb=mb)
     upload.seek(0)
     content = upload.read(limit + 1)
     if len(content) > limit:
-        raise _too_large(filename, limit)
+        raise FileRefused("too_large", name=filename, mb=mb)
     if not content:
-        raise ValidationFailed(_("“%(name)s” is empty.") % {"name": filename}, field="attachments")
+        raise FileRefused("empty", name=filename)
     content_type = sniff(content)
     extension = os.path.splitext(filename)[1].lower()
     if content_type is None:
-        raise ValidationFailed(
-            _(
-                "“%(name)s” is not a file type we accept "
-                "(images, PDF, text, logs, office documents, archives)."
-            )
-            % {"name": filename},
-            field="attachments",
-        )
+        raise FileRefused("type", name=filename)
+    if content_type in EXECUTABLE_TYPES:
+        raise FileRefused("executable", name=filename, type=content_type)
+    if content_type in _MARKUP and extension in TEXT_EXTENSIONS - {""}:
+        # A log or XML file that happens to hold markup is kept as the text it says it is.
+        content_type = "text/plain"
     promised = EXTENSION_FAMILIES.get(extension)
     if (promised and promised != content_type) or (
         content_type == "text/plain" and extension not in TEXT_EXTENSIONS
     ):
-        raise ValidationFailed(
-            _("“%(name)s” is not what its name says: its content is %(type)s.")
-            % {"name": filename, "type": content_type},
-            field="attachments",
-        )
+        raise FileRefused("mismatch", name=filename, type=content_type)
     return CheckedFile(filename, content, content_type, hashlib.sha256(content).hexdigest())
 
 
 def sniff(content: bytes) -> str | None:
     """The MIME type the content really has, or None when it is not one we accept."""
-    head = content[:2048].lstrip().lower()
-    if any(marker in head for marker in _MARKUP_MARKERS):
-        return None
+    if content.startswith(_EXECUTABLE_MAGIC):
+        return "application/x-msdownload"
+    if content.startswith(_TNEF_MAGIC):
+        return "application/vnd.ms-tnef"
     if content.startswith(b"PK\x03\x04"):
         return zip_container_type(content)
+    head = content[:2048].lstrip().lower()
+    if b"<svg" in head:
+        return "image/svg+xml"
+    if any(marker in head for marker in _HTML_MARKERS):
+        return "text/html"
     try:
         matches = puremagic.magic_string(content[:8192])
     except (puremagic.PureError, ValueError):
@@ -156,13 +207,6 @@ def sniff(content: bytes) -> str | None:
         mime = (match.mime_type or "").lower()
         if mime in ALLOWED_BINARY:
             return mime
-    if matches and any(
-        (m.mime_type or "").startswith(
-            ("text/html", "image/svg", "application/x-executable", "application/x-msdownload")
-        )
-        for m in matches
-    ):
-        return None
     # Unrecognised content is text (logs, configs in any 8-bit encoding) unless it holds NUL bytes,
     # which only binary formats do.
     return None if b"\x00" in content[:8192] else "text/plain"
@@ -170,8 +214,8 @@ def sniff(content: bytes) -> str | None:
 
 def zip_container_type(content: bytes) -> str:
     """An office document when its parts say so (OOXML: [Content_Types].xml and word/, xl/ or ppt/; ODF:
-    its `mimetype` entry), otherwise a plain zip archive. Only the directory and the few bytes of the
-    `mimetype` entry are read, never the compressed content."""
+    its `mimetype` entry), a Java or Android program (their manifests), otherwise a plain zip archive.
+    Only the directory and the few bytes of the `mimetype` entry are read, never the compressed content."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = archive.namelist()
@@ -179,6 +223,10 @@ def zip_container_type(content: bytes) -> str:
                 for prefix, mime in _OOXML_PARTS.items():
                     if any(name.startswith(prefix) for name in names):
                         return mime
+            if "AndroidManifest.xml" in names:
+                return ANDROID_PACKAGE
+            if "META-INF/MANIFEST.MF" in names:
+                return JAVA_ARCHIVE
             if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
                 declared = archive.read("mimetype").decode("ascii", "replace").strip()
                 if declared in _ODF_TYPES:
@@ -186,13 +234,6 @@ def zip_container_type(content: bytes) -> str:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, NotImplementedError, OSError):
         pass  # a damaged or unusual archive is still just a zip
     return "application/zip"
-
-
-def _too_large(filename: str, limit: int) -> ValidationFailed:
-    return ValidationFailed(
-        _("“%(name)s” is too large: at most %(mb)d MB.") % {"name": filename, "mb": limit // (1024 * 1024)},
-        field="attachments",
-    )
 
 
 def attachment_response(attachment: Attachment) -> FileResponse:

@@ -345,6 +345,10 @@ class TimelineEvent(models.Model):
         SLA_BREACHED = "sla_breached", _("SLA target breached")
         LINKED = "linked", _("Linked ticket")
         MAIL_REVIEWED = "mail_reviewed", _("Email released from review")
+        # Mail the agents must know about; agent-only (tickets.access.CUSTOMER_EVENT_KINDS leaves them out).
+        MAIL_CONTENT_DROPPED = "mail_content_dropped", _("Email content not kept")
+        EMAIL_BOUNCED = "email_bounced", _("Email bounced")
+        EMAIL_NOT_SENT = "email_not_sent", _("Email not sent")
 
     ticket = models.ForeignKey(
         Ticket,

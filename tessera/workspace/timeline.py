@@ -143,4 +143,10 @@ def describe(event: TimelineEvent, names: dict[str, dict[Any, str]]) -> str:
             )
         )
         return template % {"sender": (new or {}).get("sender", "")}
+    if event.kind == Kind.MAIL_CONTENT_DROPPED:
+        return _("did not keep everything in an incoming email")
+    if event.kind == Kind.EMAIL_BOUNCED:
+        return _("was told that an email to the customer bounced")
+    if event.kind == Kind.EMAIL_NOT_SENT:
+        return _("did not send an email: the address bounces")
     return str(event.get_kind_display()).lower()

@@ -23,6 +23,7 @@ from tessera.mail.inbound.store import store_raw
 from tessera.mail.models import BouncingAddress, DeliveryEvent, DeliveryStatus, OutboundEmail
 from tessera.mail.outbound import EmailSpec, queue_email, queue_emails
 from tessera.notifications.models import NotificationAddress
+from tessera.tickets.models import TimelineEvent
 from tests import factories
 from tests.mail import corpus
 from tests.mail.providers import ProviderAPI
@@ -167,9 +168,12 @@ def _mailgun_failed(message_id: str, recipient: str = ALERTS, **extra: Any) -> d
 def test_mailgun_hard_bounce_marks_the_email_and_the_address_undeliverable(
     provider_api: ProviderAPI, settings: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _ticket, row, _request = _sent_ticket_email("mailgun", provider_api, settings, monkeypatch)
+    ticket, row, _request = _sent_ticket_email("mailgun", provider_api, settings, monkeypatch)
     response = _mailgun_event(_mailgun_failed(row.esp_message_id))
     assert response.status_code == 200, response.content
+    # Agents see it on the ticket the email was about.
+    [bounced] = TimelineEvent.objects.filter(ticket=ticket, kind=TimelineEvent.Kind.EMAIL_BOUNCED)
+    assert ALERTS in bounced.reason and "does not exist" in bounced.reason and not bounced.is_public
 
     row.refresh_from_db()
     assert row.delivery_status == DeliveryStatus.BOUNCED

@@ -57,6 +57,60 @@ def test_each_zip_container_is_recognised_by_its_parts(name: str, content: bytes
     assert check_file(SimpleUploadedFile(name, content)).content_type == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "program"),
+    [
+        (
+            "tool.jar",
+            _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n", "Main.class": b"x"}),
+            "java-archive",
+        ),
+        ("app.apk", _zip({"AndroidManifest.xml": b"\x03\x00", "classes.dex": b"dex\n035"}), "android"),
+        ("tool.zip", _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n"}), "java-archive"),
+    ],
+)
+def test_java_and_android_programs_are_refused_as_programs_not_as_misnamed(
+    name: str, content: bytes, program: str
+) -> None:
+    from tessera.tickets.attachments import FileRefused
+
+    with pytest.raises(FileRefused) as refused:
+        check_file(SimpleUploadedFile(name, content))
+    assert refused.value.reason == "executable" and program in str(refused.value.params["type"])
+    assert "is a program" in str(refused.value.message)
+
+
+@pytest.mark.django_db
+def test_each_zip_based_format_through_a_web_upload(api_as: Any) -> None:
+    customer = factories.customer()
+    ticket = factories.ticket(customer)
+    files = {
+        "archive.zip": _zip({"notes.txt": b"hello"}),
+        "letter.docx": _ooxml("word/document.xml"),
+        "budget.xlsx": _ooxml("xl/workbook.xml"),
+        "letter.odt": _odf(ODT),
+        "tool.jar": _zip({"META-INF/MANIFEST.MF": b"Manifest-Version: 1.0\n"}),
+        "app.apk": _zip({"AndroidManifest.xml": b"\x03\x00"}),
+    }
+    outcome = {}
+    for name, content in files.items():
+        response = api_as(customer).upload(f"/tickets/{ticket.pk}/attachments", [(name, content)])
+        outcome[name] = (
+            response.json()[0]["content_type"] if response.status_code == 201 else response.status_code
+        )
+    assert outcome == {
+        "archive.zip": "application/zip",
+        "letter.docx": DOCX,
+        "budget.xlsx": XLSX,
+        "letter.odt": ODT,
+        "tool.jar": 422,
+        "app.apk": 422,
+    }
+    assert sorted(Attachment.objects.values_list("filename", flat=True)) == sorted(
+        ["archive.zip", "letter.docx", "budget.xlsx", "letter.odt"]
+    )
+
+
 def test_a_zip_named_as_a_document_is_refused() -> None:
     from tessera.core.errors import ValidationFailed
 

@@ -35,8 +35,9 @@ def test_screenshot_and_log_are_stored_with_sniffed_types(api_as: Any) -> None:
     ("name", "content"),
     [
         ("screenshot.png", b"<html><script>alert(1)</script></html>"),
-        ("notes.txt", b"<!DOCTYPE html><html><body>hi</body></html>"),
-        ("image.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("image.svg", f.PNG),
+        ("report.html", PDF),
+        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
         ("report.pdf", f.PNG),
         ("photo.jpg", PDF),
         ("program.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(64)),
@@ -51,6 +52,39 @@ def test_files_whose_content_is_not_acceptable_are_refused(api_as: Any, name: st
     assert response.status_code == 422, (name, response.content)
     assert response.json()["errors"][0]["field"] == "attachments"
     assert Attachment.objects.count() == 0 and TimelineEvent.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "stored_type"),
+    [
+        ("report.html", b"<!DOCTYPE html><html><body><script>alert(1)</script>Q3</body></html>", "text/html"),
+        (
+            "chart.svg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "image/svg+xml",
+        ),
+        # Markup inside a file named as text is kept as the text it says it is.
+        ("notes.txt", b"<!DOCTYPE html><html><body>hi</body></html>", "text/plain"),
+    ],
+)
+def test_html_and_svg_are_kept_and_only_ever_downloaded(
+    api_as: Any, name: str, content: bytes, stored_type: str
+) -> None:
+    customer, agent = f.customer(), f.agent()
+    ticket = f.ticket(customer)
+    response = api_as(customer).upload(f"/tickets/{ticket.pk}/attachments", [(name, content)])
+    assert response.status_code == 201, response.content
+    [stored] = response.json()
+    assert stored["content_type"] == stored_type
+    download = api_as(agent).get(f"/attachments/{stored['id']}")
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;")
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert (
+        "sandbox" in download["Content-Security-Policy"]
+        and "default-src 'none'" in download["Content-Security-Policy"]
+    )
+    assert b"".join(download.streaming_content) == content
 
 
 def test_one_bad_file_refuses_the_whole_ticket(settings: Any) -> None:

@@ -1,5 +1,6 @@
 """Parsing a raw message into what the pipeline needs, robust to real-world mail: broken charsets,
-RFC 2047 headers, RFC 2231 file names, TNEF, huge or deeply nested MIME (refused with a clear reason).
+RFC 2047 headers, RFC 2231 file names, TNEF (decoded with tnefparse), huge or deeply nested MIME (refused
+with a clear reason). Nothing is dropped silently: what is not kept is said in `ParsedMail.notes`.
 
 The standard library's legacy (compat32) policy parses the MIME structure; its header values are the raw
 text, and we decode the dozen we read ourselves (`decode_words`). The modern policy builds a structured
@@ -8,6 +9,7 @@ object for every header it is asked for, which cost more than the whole MIME par
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html as html_lib
 import re
 from dataclasses import dataclass, field
@@ -19,6 +21,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 
 import nh3
+import tnefparse
 from django.utils.translation import gettext as _
 
 MAX_PARTS = 1000
@@ -30,6 +33,9 @@ AUTO_REPLY_SUBJECTS = re.compile(
     re.IGNORECASE,
 )
 TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
+# Values of Microsoft's X-Auto-Response-Suppress that ask for no automatic reply (acknowledgements are).
+SUPPRESS_AUTO_RESPONSES = {"all", "autoreply", "oof"}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
 # The headers the pipeline reads from the top-level message (lower case).
 READ_HEADERS = frozenset(
@@ -53,6 +59,7 @@ READ_HEADERS = frozenset(
         "x-autoresponder",
         "list-id",
         "return-path",
+        "x-auto-response-suppress",
     }
 )
 _parser = BytesParser(policy=policy.compat32)
@@ -96,11 +103,15 @@ class ParsedMail:
     html: str = ""
     parts: list[Part] = field(default_factory=list)
     auto: str = ""  # "", "auto_reply", "bulk", "auto_generated"
+    suppress_ack: bool = False  # X-Auto-Response-Suppress asks for no automatic reply
     bounces: list[Bounce] = field(default_factory=list)
+    returned_ids: list[str] = field(default_factory=list)  # Message-IDs of our mail a bounce returns
     is_report: bool = False
     auth_results: list[str] = field(default_factory=list)
     tessera_headers: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was not kept, and why (for agents)
+    texts: list[str] = field(default_factory=list)  # every text/plain body part, in order
+    htmls: list[str] = field(default_factory=list)  # every text/html body part, in order
 
 
 def decode_bytes(data: bytes, charset: str) -> str:
@@ -136,6 +147,12 @@ def decode_words(value: str) -> str:
         decode_bytes(data, (charset or "us-ascii").split("*", 1)[0]) if isinstance(data, bytes) else data
         for data, charset in pieces
     )
+
+
+def clean_name(value: str) -> str:
+    """A display name without control characters (an encoded CR/LF, a NUL): they would break every
+    header and page the name appears in, and mean nothing in a name."""
+    return " ".join(CONTROL_CHARACTERS.sub(" ", value).split())
 
 
 def header(message: Message, name: str) -> str:
@@ -182,19 +199,33 @@ def _read_headers(message: Message) -> dict[str, list[str]]:
     return found
 
 
-def summary(raw: bytes) -> tuple[str, str, str]:
-    """Message-ID, sender address and subject, from the header block only (cheap, never raises)."""
+# What makes a message the message it is: these headers and the body. Trace headers that each relay or
+# fetch path adds (Received, Return-Path, Delivered-To, Authentication-Results …) are left out, so a
+# re-delivery is recognised; a different message that reuses a Message-ID is not taken for it.
+CONTENT_HEADERS = ("from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references")
+
+
+def summary(raw: bytes) -> tuple[str, str, str, str]:
+    """Message-ID, sender address, subject and a digest of the content (CONTENT_HEADERS and the body),
+    from one parse of the header block (cheap, never raises)."""
     ends = [i for i in (raw.find(b"\n\n", 0, 262_144), raw.find(b"\r\n\r\n", 0, 262_144)) if i >= 0]
-    head = raw[: min(ends, default=262_144)]  # the header block: not the body's lines too
+    end = min(ends, default=262_144)
+    head, body = raw[:end], raw[end:]  # the header block: not the body's lines too
+    digest = hashlib.sha256()
     try:
         fields = _read_headers(_parser.parsebytes(head, headersonly=True))
         senders = getaddresses(fields.get("from", [])[:1])
     except Exception:  # a mangled header block is stored anyway and explained at processing
-        return "", "", ""
+        digest.update(raw)
+        return "", "", "", digest.hexdigest()
+    for name in CONTENT_HEADERS:
+        for value in fields.get(name, []):
+            digest.update(f"{name}:{value}\n".encode("utf-8", "surrogateescape"))
+    digest.update(b"\n" + body.replace(b"\r\n", b"\n").strip())
     first = {name: values[0] for name, values in fields.items()}
     sender = senders[0][1].strip().lower() if senders else ""
     subject = decode_words(first.get("subject", ""))
-    return first.get("message-id", "")[:255], sender[:320], subject[:250]
+    return first.get("message-id", "")[:255], sender[:320], subject[:250], digest.hexdigest()
 
 
 def parse(raw: bytes) -> ParsedMail:
@@ -211,7 +242,7 @@ def parse(raw: bytes) -> ParsedMail:
     mail.subject = decode_words(first.get("subject", ""))
     names = getaddresses([first.get("from", "")])
     mail.sender = next((a.strip().lower() for _n, a in names if "@" in a), "")
-    mail.sender_name = decode_words(names[0][0]).strip()[:200] if names else ""
+    mail.sender_name = clean_name(decode_words(names[0][0]))[:200] if names else ""
     mail.to = addresses(fields.get("to", []))
     mail.cc = addresses(fields.get("cc", []))
     mail.delivered_to = addresses(fields.get("delivered-to", []) + fields.get("x-original-to", []))
@@ -223,8 +254,13 @@ def parse(raw: bytes) -> ParsedMail:
         if first.get(name):
             mail.tessera_headers[name] = first[name][:100]
     mail.auto = _automatic(first, mail.subject)
+    suppress = {v.strip().lower() for v in first.get("x-auto-response-suppress", "").split(",")}
+    mail.suppress_ack = bool(suppress & SUPPRESS_AUTO_RESPONSES)
     counter = [0]
     _walk(message, mail, depth=0, counter=counter)
+    # Every body part is kept, in order: clients split a message into several around inline files.
+    mail.text = "\n\n".join(t.strip("\r\n") for t in mail.texts if t.strip())
+    mail.html = "\n".join(h for h in mail.htmls if h.strip())
     if not mail.text and mail.html:
         mail.text = html_to_text(mail.html)
     return mail
@@ -266,6 +302,8 @@ def _walk(part: Message, mail: ParsedMail, *, depth: int, counter: list[int]) ->
     if content_type == "message/delivery-status":
         mail.bounces += _bounces(part)
         return
+    if mail.is_report and content_type in ("message/rfc822", "text/rfc822-headers"):
+        mail.returned_ids += _returned_ids(part)
     if part.is_multipart():
         if content_type == "message/rfc822":
             inner = part.get_payload()
@@ -283,17 +321,19 @@ def _walk(part: Message, mail: ParsedMail, *, depth: int, counter: list[int]) ->
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)
     if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
-        # The first body of each kind is kept; later ones are not even decoded.
-        if content_type == "text/plain" and not mail.text:
-            mail.text = _decode_text(part)
-        elif content_type == "text/html" and not mail.html:
-            mail.html = _decode_text(part)
+        (mail.texts if content_type == "text/plain" else mail.htmls).append(_decode_text(part))
         return
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes) or not payload:
+        mail.notes.append(
+            _("An empty %(type)s part (%(name)s) was dropped: it carries nothing.")
+            % {"type": content_type, "name": filename or _("no name")}
+        )
         return
     note = ""
     if content_type in TNEF_TYPES or (filename or "").lower() == "winmail.dat":
+        if _unpack_tnef(payload, mail):
+            return
         filename = "winmail.dat"
         note = _("Outlook rich-text container (TNEF, winmail.dat)")
     if not filename:
@@ -310,6 +350,40 @@ def _walk(part: Message, mail: ParsedMail, *, depth: int, counter: list[int]) ->
             note=note,
         )
     )
+
+
+def _unpack_tnef(payload: bytes, mail: ParsedMail) -> bool:
+    """The files (and the text, when the message has none) inside Outlook's winmail.dat; False when it
+    cannot be decoded or carries nothing, so the caller keeps the original file."""
+    try:
+        container = tnefparse.TNEF(payload)
+        files = [(a.long_filename() or a.name, a.data) for a in container.attachments]
+        body = container.body
+    except Exception:  # a damaged container: the original is kept for the agent to open
+        return False
+    files = [(_safe_name(str(name)) or "attachment", data) for name, data in files if data]
+    text = decode_bytes(body, "cp1252") if isinstance(body, bytes) else str(body or "")
+    if not files and not text.strip():
+        return False
+    for name, data in files:
+        mail.parts.append(
+            Part(name[:255], "application/octet-stream", bytes(data), note=_("from winmail.dat"))
+        )
+    if text.strip():
+        mail.texts.append(text.strip("\x00"))
+    return True
+
+
+def _returned_ids(part: Message) -> list[str]:
+    """The Message-ID of the original message a delivery report returns (whole or its headers only)."""
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        return MESSAGE_ID.findall(header(payload[0], "Message-ID"))
+    raw = part.get_payload(decode=True)
+    if isinstance(raw, bytes):
+        with contextlib.suppress(Exception):
+            return MESSAGE_ID.findall(header(_parser.parsebytes(raw, headersonly=True), "Message-ID"))
+    return []
 
 
 def _decode_text(part: Message) -> str:
@@ -348,6 +422,10 @@ def _filename(part: Message) -> str:
         name = decode_words(part.get_filename() or "")
     except Exception:
         name = ""
+    return _safe_name(name)
+
+
+def _safe_name(name: str) -> str:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip()[:255]
 

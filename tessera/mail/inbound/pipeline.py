@@ -9,12 +9,13 @@ transaction), so a bad message never blocks the next one and is never half-saved
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -26,14 +27,23 @@ from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids, security
 from tessera.mail.inbound.auth import Verdict, authenticate
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
+from tessera.mail.inbound.quotes import fold_reply
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.inbound.threading import Thread, find_thread
-from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox, SecurityEvent
-from tessera.mail.notify import quiet
+from tessera.mail.models import (
+    AcknowledgedSender,
+    BouncingAddress,
+    DeliveryStatus,
+    InboundMessage,
+    Mailbox,
+    OutboundEmail,
+    SecurityEvent,
+)
+from tessera.mail.notify import quiet, refused_files, send_refused_files
 from tessera.mail.outbound import mark_bouncing
-from tessera.mail.tracking import clear_undeliverable
+from tessera.mail.tracking import clear_undeliverable, record_bounce
 from tessera.tickets import access
-from tessera.tickets.attachments import check_file
+from tessera.tickets.attachments import FileRefused, check_file, refusal_text
 from tessera.tickets.events import record_event
 from tessera.tickets.models import Channel, Priority, Ticket, TimelineEvent
 from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket
@@ -45,7 +55,6 @@ Release = InboundMessage.Release
 SecurityKind = SecurityEvent.Kind
 TimelineKind = TimelineEvent.Kind
 SYSTEM_EMAIL = "mail-robot@tessera.invalid"
-FOLD_LANGUAGES = ["en", "it", "pl", "fr"]
 # What processing writes on the row.
 PROCESSED_FIELDS = [
     "status",
@@ -62,6 +71,16 @@ PROCESSED_FIELDS = [
     "auth",
     "department",
 ]
+
+
+@dataclass
+class Content:
+    """What of the message becomes the ticket's, and what was not kept (shown to agents on the ticket)."""
+
+    files: list[ContentFile[bytes]]
+    refusals: list[dict[str, Any]]  # refused files: {"reason": REFUSALS key, "params": values}
+    dropped: list[str] = field(default_factory=list)  # every file, part or text not kept, with why
+    acknowledge: bool = True
 
 
 @dataclass
@@ -184,14 +203,27 @@ def _process(row: InboundMessage) -> Outcome:
             detail=_("Reply tokens that are not ours: %(tokens)s") % {"tokens": ", ".join(bad_tokens[:10])},
             inbound=row,
         )
-    files = _attachments(mail.parts, row)
-
-    with quiet(bool(mail.auto)):
-        outcome = None
-        if thread is not None:
-            outcome = _reply(row, mail, thread, user, files)
-        if outcome is None:
-            outcome = _new_ticket(row, mail, user, ours, files)
+    content = _attachments(mail.parts)
+    content.dropped[:0] = mail.notes
+    # RFC 3834: automatic mail, and mail that asks for no automatic reply, is never acknowledged.
+    content.acknowledge = not (mail.auto or mail.suppress_ack)
+    outcome = None
+    if thread is not None:
+        with quiet(bool(mail.auto)):
+            outcome = _reply(row, mail, thread, user, content)
+    if outcome is None:
+        outcome = _new_ticket(row, mail, user, ours, content)
+    row.notes += content.dropped
+    if content.dropped and outcome.ticket is not None:
+        record_event(
+            ticket=outcome.ticket,
+            actor=None,
+            channel=Channel.EMAIL,
+            kind=TimelineKind.MAIL_CONTENT_DROPPED,
+            reason="\n".join(content.dropped)[:5000],
+            new={"inbound": row.pk, "refused": [r["params"]["name"] for r in content.refusals]},
+            is_public=False,
+        )
     if released and outcome.ticket is not None:
         _record_release(row, outcome.ticket, verdict)
     return outcome
@@ -233,7 +265,15 @@ def _record_release(row: InboundMessage, ticket: Ticket, verdict: Verdict) -> No
 def _bounce(mail: ParsedMail) -> Outcome:
     failed = [b for b in mail.bounces if b.action == "failed" or b.status.startswith("5")]
     for bounce in failed:
-        mark_bouncing(bounce.recipient, f"{bounce.status} {bounce.diagnostic}".strip())
+        reason = f"{bounce.status} {bounce.diagnostic}".strip()
+        mark_bouncing(bounce.recipient, reason)
+        for email in _bounced_emails(bounce.recipient, mail.returned_ids):
+            OutboundEmail.objects.filter(pk=email.pk).update(
+                delivery_status=DeliveryStatus.BOUNCED,
+                delivery_reason=reason[:2000],
+                delivery_updated_at=clock.now(),
+            )
+            record_bounce(email, bounce.recipient, reason)
     if failed:
         return Outcome(
             Status.IGNORED,
@@ -241,6 +281,19 @@ def _bounce(mail: ParsedMail) -> Outcome:
             % {"addresses": ", ".join(b.recipient for b in failed)},
         )
     return Outcome(Status.IGNORED, _("A delivery report without failures; nothing to do."))
+
+
+def _bounced_emails(address: str, returned_ids: list[str]) -> list[OutboundEmail]:
+    """Our ticket emails a failure report is about: those it returns (by Message-ID), else the latest
+    email sent to the address in the last month."""
+    emails = OutboundEmail.objects.filter(to__iexact=address, ticket__isnull=False)
+    if returned_ids:
+        found = list(emails.filter(message_id__in=returned_ids)[:20])
+        if found:
+            return found
+    since = clock.now() - timedelta(days=30)
+    latest = emails.filter(state=OutboundEmail.State.SENT, sent_at__gte=since).order_by("-sent_at").first()
+    return [latest] if latest is not None else []
 
 
 @dataclass(frozen=True)
@@ -286,38 +339,60 @@ def _over_rate(row: InboundMessage, sender: str) -> bool:
     return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
-def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[bytes]]:
-    """Files that pass the ticket attachment rules; each refused one is noted with its reason."""
-    accepted: list[ContentFile[bytes]] = []
+def _attachments(parts: list[Part]) -> Content:
+    """Files that pass the ticket attachment rules; each refused one is kept with its reason."""
+    content = Content(files=[], refusals=[])
     for part in parts:
-        label = part.filename + (f" ({part.note})" if part.note else "")
-        if len(accepted) >= settings.TESSERA_MAX_ATTACHMENTS:
-            row.notes.append(
-                _("“%(name)s” was not attached: at most %(max)d attachments per message.")
-                % {"name": label, "max": settings.TESSERA_MAX_ATTACHMENTS}
-            )
-            continue
-        upload = ContentFile(part.content, name=part.filename)
-        try:
-            check_file(upload)
-        except DomainError as error:
-            row.notes.append(_("%(name)s: %(reason)s") % {"name": label, "reason": error.message})
-            continue
-        accepted.append(upload)
-    return accepted
+        if len(content.files) >= settings.TESSERA_MAX_ATTACHMENTS:
+            error = FileRefused("too_many", name=part.filename, max=settings.TESSERA_MAX_ATTACHMENTS)
+        else:
+            upload = ContentFile(part.content, name=part.filename)
+            try:
+                check_file(upload)
+            except FileRefused as refused:
+                error = refused
+            else:
+                content.files.append(upload)
+                continue
+        content.refusals.append({"reason": error.reason, "params": error.params})
+        text = refusal_text(error.reason, error.params)
+        content.dropped.append(f"{text} ({part.note})" if part.note else text)
+    return content
 
 
-def _body(text: str, *, fold: bool) -> str:
+def may_acknowledge(email: str) -> bool:
+    """Claim the sender's one acknowledgement of the window (TESSERA_MAIL_ACK_WINDOW_SECONDS); False when
+    one went out within it. In the caller's transaction, so a rolled-back ticket gives the claim back."""
+    now = clock.now()
+    since = now - timedelta(seconds=settings.TESSERA_MAIL_ACK_WINDOW_SECONDS)
+    claimed = AcknowledgedSender.objects.filter(email=email, last_acknowledged_at__lte=since).update(
+        last_acknowledged_at=now
+    )
+    if claimed:
+        return True
+    try:
+        # A savepoint: the INSERT refused because the address was acknowledged within the window
+        # leaves the transaction usable.
+        with transaction.atomic():
+            AcknowledgedSender.objects.create(email=email, last_acknowledged_at=now)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _body(text: str, *, content: Content, html: str | None = None) -> str:
+    """The text a ticket keeps: for a reply (`html` given, maybe empty) without its quoted history."""
     text = text.replace("\r\n", "\n").strip()
-    if fold and text:
-        from mailparser_reply import EmailReplyParser
-
-        try:
-            folded = EmailReplyParser(languages=FOLD_LANGUAGES).parse_reply(text).strip()
-        except Exception:  # the folding library must never cost us a message
-            folded = ""
-        text = folded or text
+    if html is not None and text:
+        text = fold_reply(text, html) or text
     if len(text) > BODY_MAX:
+        content.dropped.append(
+            _(
+                "The text was shortened from %(length)d to %(max)d characters; the original message "
+                "has it all."
+            )
+            % {"length": len(text), "max": BODY_MAX - 200}
+        )
         text = (
             text[: BODY_MAX - 200]
             + "\n\n"
@@ -343,7 +418,7 @@ def _contact_for(mail: ParsedMail) -> User:
 
 
 def _reply(
-    row: InboundMessage, mail: ParsedMail, thread: Thread, user: User | None, files: list[ContentFile[bytes]]
+    row: InboundMessage, mail: ParsedMail, thread: Thread, user: User | None, content: Content
 ) -> Outcome | None:
     ticket = thread.ticket
     # What the reply reads of the ticket's relations, without a join: the department from this
@@ -372,16 +447,16 @@ def _reply(
         # A signed token proves which ticket the mail answers, not who may join it (a BCC'd colleague,
         # a forwarded copy): the sender gets a ticket of their own, linked for the agents, and the
         # original's participants, conversation and mail stay as they were.
-        return _third_party(row, mail, ticket, user, files)
+        return _third_party(row, mail, ticket, user, content)
     if user is None:  # unreachable: may_post implies a user; keeps the type checker honest
         return None
     try:
         message = add_reply(
             actor=user,
             ticket=ticket,
-            body=_body(mail.text, fold=True),
+            body=_body(mail.text, content=content, html=mail.html),
             channel=Channel.EMAIL,
-            files=list(files),
+            files=list(content.files),
         )
     except IllegalTransition:
         row.notes.append(
@@ -389,6 +464,8 @@ def _reply(
             % {"ref": ticket.reference}
         )
         return None
+    if content.refusals and content.acknowledge:
+        send_refused_files(ticket=ticket, user=user, refusals=content.refusals, key=str(row.pk))
     return Outcome(Status.PROCESSED, "", ticket, message.pk)
 
 
@@ -397,9 +474,9 @@ def _third_party(
     mail: ParsedMail,
     original: Ticket,
     user: User | None,
-    files: list[ContentFile[bytes]],
+    content: Content,
 ) -> Outcome:
-    outcome = _new_ticket(row, mail, user, our_addresses(), files, third_party_of=original)
+    outcome = _new_ticket(row, mail, user, our_addresses(), content, third_party_of=original)
     new = outcome.ticket
     if new is None:  # _new_ticket always opens one; keeps the type checker honest
         return outcome
@@ -435,7 +512,7 @@ def _new_ticket(
     mail: ParsedMail,
     user: User | None,
     ours: set[str],
-    files: list[ContentFile[bytes]],
+    content: Content,
     *,
     third_party_of: Ticket | None = None,
 ) -> Outcome:
@@ -465,20 +542,26 @@ def _new_ticket(
         if person.pk != user.pk and not person.is_agent and person.is_active
     ]
     subject = " ".join(mail.subject.split())[:250] or _("(no subject)")
-    ticket = create_ticket(
-        actor=user,
-        data=NewTicket(
-            subject=subject,
-            description=_body(mail.text, fold=False),
-            department=department,
-            priority=priority,
-            channel=Channel.EMAIL,
-            cc=cc,
-            files=list(files),
-            # A possible third-party reply waits in the queue, linked, for the original's agents.
-            auto_assign=third_party_of is None,
-        ),
+    acknowledge = content.acknowledge
+    if acknowledge and not may_acknowledge(user.email):
+        acknowledge = False
+        row.notes.append(
+            _("No acknowledgement: %(email)s was sent one less than %(minutes)d minutes ago.")
+            % {"email": user.email, "minutes": max(settings.TESSERA_MAIL_ACK_WINDOW_SECONDS // 60, 1)}
+        )
+    data = NewTicket(
+        subject=subject,
+        description=_body(mail.text, content=content),
+        department=department,
+        priority=priority,
+        channel=Channel.EMAIL,
+        cc=cc,
+        files=list(content.files),
+        # A possible third-party reply waits in the queue, linked, for the original's agents.
+        auto_assign=third_party_of is None,
     )
+    with quiet(not acknowledge), refused_files(content.refusals):
+        ticket = create_ticket(actor=user, data=data)
     return Outcome(Status.PROCESSED, "", ticket, None)
 
 

@@ -39,7 +39,9 @@ def store_raw(
     mailbox: Mailbox | None = None,
 ) -> tuple[InboundMessage, bool]:
     """Store one message and enqueue its processing; returns (row, created). A re-delivery of a message
-    already stored (same sender and Message-ID, or same bytes) returns the first row, created=False."""
+    already stored (the same content: headers that say what it is and its body, whatever trace headers
+    relays added) returns the first row, created=False. A different message that reuses a Message-ID
+    (some clients do) is stored as its own message."""
     if not raw.strip():
         raise MessageRefused(_("The message is empty."), smtp_code=554)
     limit = settings.TESSERA_MAIL_MAX_BYTES
@@ -49,11 +51,8 @@ def store_raw(
             smtp_code=552,
         )
     sha = hashlib.sha256(raw).hexdigest()
-    message_id, sender, subject = summary(raw)
-    if message_id:
-        key = "mid:" + hashlib.sha256(f"{sender}\n{message_id}".encode()).hexdigest()
-    else:
-        key = "sha:" + sha
+    message_id, sender, subject, content = summary(raw)
+    key = "content:" + content
     now = clock.now()
     row = InboundMessage(
         dedupe_key=key,
