@@ -130,3 +130,27 @@ def test_tessera_worker_refuses_an_unknown_queue(capsys: Any) -> None:
 
     assert main(["worker", "--queue", "nope"]) == 2
     assert "Unknown task queue nope" in capsys.readouterr().err
+
+
+def test_the_listener_backlog_counts_mail_waiting_for_processing_and_ticket_emails_not_announcements(
+    smtp_sink: Sink,
+) -> None:
+    from tessera.mail.inbound.smtp import backlog, wait_for_backlog
+    from tests import factories
+
+    assert backlog() == 0
+    store_raw(corpus.plain(sender="one@example.com", subject="one"), source="test")
+    store_raw(corpus.plain(sender="two@example.com", subject="two"), source="test")
+    queue_email(to="many@example.com", subject="Maintenance", text="Tonight", dedupe_key="announce")
+    assert backlog() == 2  # the announcement is not counted
+    queue_email(
+        to="c@example.com",
+        subject="Re",
+        text="Hi",
+        dedupe_key="t",
+        ticket=factories.ticket(factories.customer()),
+    )
+    assert backlog() >= 3
+    assert wait_for_backlog(limit=10_000) == pytest.approx(0, abs=1)  # under the limit: no wait
+    run_pending_tasks()
+    assert backlog() == 0

@@ -28,7 +28,7 @@ from tessera.mail import ids
 from tessera.mail.inbound.parse import MailUnreadable, ParsedMail, Part, parse, sanitise_html
 from tessera.mail.inbound.store import read_raw
 from tessera.mail.inbound.threading import Thread, find_thread
-from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox
+from tessera.mail.models import BouncingAddress, InboundMessage, Mailbox, TrustedMailServer
 from tessera.mail.notify import quiet
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable
@@ -181,11 +181,25 @@ def _bounce(mail: ParsedMail) -> Outcome:
     return Outcome(Status.IGNORED, _("A delivery report without failures; nothing to do."))
 
 
+def _load_trusted() -> frozenset[str]:
+    return frozenset(a.lower() for a in TrustedMailServer.objects.values_list("authserv_id", flat=True))
+
+
+_trusted = ReferenceTable(_load_trusted, TrustedMailServer)
+
+
+def trusted_authserv_ids() -> frozenset[str]:
+    """The receiving servers whose Authentication-Results count: TESSERA_MAIL_AUTHSERV_ID and those an
+    admin added (admin pages, API), from a per-process copy refreshed when they change."""
+    configured = settings.TESSERA_MAIL_AUTHSERV_ID.lower()
+    return _trusted.get() | ({configured} if configured else set())
+
+
 def authentication_failure(values: list[str]) -> str:
     """The reason to quarantine, from the Authentication-Results our own receiving server wrote (matched
     by its authserv-id); headers written by anyone else are ignored, as RFC 8601 asks."""
-    authserv_id = settings.TESSERA_MAIL_AUTHSERV_ID.lower()
-    if not authserv_id:
+    trusted = trusted_authserv_ids()
+    if not trusted:
         return ""
     for value in values:
         try:
@@ -193,7 +207,8 @@ def authentication_failure(values: list[str]) -> str:
         except Exception:  # unparseable: cannot be trusted either way
             logger.info("ignoring an unparseable Authentication-Results header")
             continue
-        if str(parsed.authserv_id).lower() != authserv_id:
+        authserv_id = str(parsed.authserv_id).lower()
+        if authserv_id not in trusted:
             continue
         for result in parsed.results:
             method, verdict = str(result.method).lower(), str(result.result).lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,15 +15,46 @@ from aiosmtpd.smtp import SMTP
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from tessera.core import clock
 from tessera.mail import ids
 from tessera.mail.inbound.store import MessageRefused, store_raw
+from tessera.mail.models import InboundMessage, OutboundEmail
 
 logger = logging.getLogger("tessera.mail.smtp")
+
+
+# Backpressure: while this much mail waits to be processed or sent, the listener holds its answer to the
+# next message (the sending server simply waits; SMTP allows minutes) instead of storing faster than
+# Tessera can work. Intake then never crowds processing and delivery out of the database, and the
+# acknowledgement of the last message of a burst waits behind at most this backlog.
+BACKLOG_LIMIT = 100
+BACKLOG_WAIT_SECONDS = 60.0  # at most this long per message; then it is stored anyway, nothing refused
+BACKLOG_POLL_SECONDS = 0.05
+
+
+def wait_for_backlog(limit: int = BACKLOG_LIMIT, timeout: float = BACKLOG_WAIT_SECONDS) -> float:
+    """Wait while the backlog (inbound pending + outbound queued) is at `limit` or more; returns how long
+    it waited. Reads only, so it takes no write lock."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and backlog() >= limit:
+        time.sleep(BACKLOG_POLL_SECONDS)
+    return time.monotonic() - started
+
+
+def backlog() -> int:
+    """Inbound messages waiting to be processed, plus ticket emails (acknowledgements, replies) due and
+    not yet sent; announcements to many subscribers are not counted, they must not hold up intake."""
+    pending = InboundMessage.objects.filter(status=InboundMessage.Status.PENDING).count()
+    unsent = OutboundEmail.objects.filter(
+        state=OutboundEmail.State.QUEUED, next_attempt_at__lte=clock.now(), ticket__isnull=False
+    ).count()
+    return pending + unsent
 
 
 def _store(raw: bytes, source: str, mail_from: str, rcpt_tos: list[str]) -> None:
     close_old_connections()
     try:
+        wait_for_backlog()
         store_raw(raw, source=source, envelope_from=mail_from, envelope_to=rcpt_tos)
     finally:
         close_old_connections()
