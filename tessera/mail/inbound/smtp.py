@@ -27,7 +27,7 @@ logger = logging.getLogger("tessera.mail.smtp")
 # next message (the sending server simply waits; SMTP allows minutes) instead of storing faster than
 # Tessera can work. Intake then never crowds processing and delivery out of the database, and the
 # acknowledgement of the last message of a burst waits behind at most this backlog.
-BACKLOG_LIMIT = 100
+BACKLOG_LIMIT = 50
 BACKLOG_WAIT_SECONDS = 60.0  # at most this long per message; then it is stored anyway, nothing refused
 BACKLOG_POLL_SECONDS = 0.05
 
