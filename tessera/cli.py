@@ -60,14 +60,19 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from tessera.core.worker import TaskWorker
 
     call_command("check")
-    worker = TaskWorker(interval=args.interval)
+    try:
+        worker = TaskWorker(interval=args.interval, queues=args.queue, exclude=args.exclude_queue)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
 
     def stop(signum: int, frame: FrameType | None) -> None:
         worker.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"Worker {worker.worker_id} running; Ctrl+C to stop.", flush=True)
+    queues = ", ".join(worker.queues) + (f" except {', '.join(worker.exclude)}" if worker.exclude else "")
+    print(f"Worker {worker.worker_id} running (queues: {queues}); Ctrl+C to stop.", flush=True)
     worker.run()
     return 0
 
@@ -78,7 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from tessera.core.worker import SupervisedWorker
+    from tessera.core.worker import serve_workers
 
     call_command("check")  # refuses insecure production settings before anything starts
     cmd_migrate(argparse.Namespace(verbosity=0))
@@ -133,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tessera.mail.cli import start_from_settings
 
     mail_services = start_from_settings()  # the inbound listener and IMAP fetcher, when configured
-    worker = SupervisedWorker()
+    task_workers = serve_workers()
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -152,9 +157,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("A server process exited; stopping.", file=sys.stderr)
             exit_code = 1
             break
-        worker.ensure_running()
+        for worker in task_workers:
+            worker.ensure_running()
         stopping.wait(1)
-    worker.stop(timeout=0)
+    for worker in task_workers:
+        worker.stop(timeout=0)
     mail_services.stop()
     for child in children:
         if child.poll() is None:
@@ -165,7 +172,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             child.kill()
-    worker.thread.join(timeout=5)
+    for worker in task_workers:
+        worker.thread.join(timeout=5)
     return exit_code
 
 
@@ -183,6 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--access-log", action="store_true")
     worker = sub.add_parser("worker", help="run a task worker")
     worker.add_argument("--interval", type=float, default=0.5)
+    worker.add_argument(
+        "--queue",
+        action="append",
+        default=[],
+        help="take only this queue (repeatable): default, mail-in, mail-out; default: all",
+    )
+    worker.add_argument(
+        "--exclude-queue", action="append", default=[], help="leave this queue to other workers (repeatable)"
+    )
     migrate = sub.add_parser("migrate", help="create or update the database")
     migrate.add_argument("--verbosity", type=int, default=1)
     sub.add_parser("demo", help="load demo data and print the demo logins")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Min
 from django.http import HttpRequest, JsonResponse
@@ -11,6 +10,7 @@ from django_tasks_db.models import DBTaskResult
 from tessera.core import clock
 from tessera.core.models import WorkerHeartbeat
 from tessera.core.worker import stale_after
+from tessera.mail.inbound.auth import trusted_authserv_ids
 from tessera.mail.inbound.imap import mailbox_problems
 
 
@@ -46,12 +46,14 @@ def health(request: HttpRequest) -> JsonResponse:
     report["mailboxes"] = {"status": "error" if problems else "ok", "problems": problems}
     healthy = healthy and not problems
     # Reported, not a failure: the service works, but inbound senders are not authenticated.
-    if settings.TESSERA_MAIL_AUTHSERV_ID:
-        report["mail_authentication"] = {"status": "ok", "authserv_id": settings.TESSERA_MAIL_AUTHSERV_ID}
+    trusted = sorted(trusted_authserv_ids())
+    if trusted:
+        report["mail_authentication"] = {"status": "ok", "authserv_ids": trusted}
     else:
         report["mail_authentication"] = {
             "status": "unchecked",
-            "detail": "TESSERA_MAIL_AUTHSERV_ID is not set: inbound senders are not authenticated.",
+            "detail": "TESSERA_MAIL_AUTHSERV_ID is not set and no trusted receiving server is configured: "
+            "inbound senders are not authenticated.",
         }
     report["status"] = "ok" if healthy else "degraded"
     return JsonResponse(report, status=200 if healthy else 503)

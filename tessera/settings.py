@@ -150,8 +150,17 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Enqueued tasks are rows in the same database, so an enqueue commits or rolls back
-# together with the change that caused it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# together with the change that caused it. Mail has its own queues, so a worker can be started per kind
+# (`tessera worker --queue mail-out`) and a burst of inbound mail never holds back outgoing email.
+TASK_QUEUE_DEFAULT = "default"
+TASK_QUEUE_MAIL_IN = "mail-in"  # processing stored inbound messages
+TASK_QUEUE_MAIL_OUT = "mail-out"  # delivering outbound email (acknowledgements, replies, notifications)
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": [TASK_QUEUE_DEFAULT, TASK_QUEUE_MAIL_IN, TASK_QUEUE_MAIL_OUT],
+    }
+}
 
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

@@ -12,6 +12,7 @@ from tessera.api.auth import SessionAuth, TokenAuth
 from tessera.api.openapi import document_problems
 from tessera.catalog.api import router as catalog_router
 from tessera.mail.api import router as mail_router
+from tessera.mail.setup_api import router as mail_setup_router
 from tessera.notifications.api import router as notifications_router
 from tessera.search.api import router as search_router
 from tessera.sla.api import router as sla_router
@@ -43,3 +44,4 @@ api.add_router("", notifications_router)
 api.add_router("", catalog_router)
 api.add_router("", status_router)
 api.add_router("", mail_router)
+api.add_router("", mail_setup_router)

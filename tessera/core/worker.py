@@ -30,20 +30,44 @@ def stale_after() -> timedelta:
     return timedelta(seconds=settings.TESSERA_WORKER_STALE_SECONDS)
 
 
+def known_queues() -> list[str]:
+    return list(settings.TASKS["default"]["QUEUES"])
+
+
+def check_queues(names: list[str]) -> None:
+    unknown = sorted(set(names) - set(known_queues()) - {"*"})
+    if unknown:
+        raise ValueError(
+            f"Unknown task queue {', '.join(unknown)}; the queues are {', '.join(known_queues())}"
+        )
+
+
 class TaskWorker:
+    """One worker loop. `queues` names the queues it takes ("*": all), `exclude` the ones it leaves to
+    other workers; within its queues it runs the highest priority first, then the oldest."""
+
     def __init__(
-        self, *, interval: float = 0.5, batch: bool = False, max_backoff: float = MAX_BACKOFF_SECONDS
+        self,
+        *,
+        interval: float = 0.5,
+        batch: bool = False,
+        max_backoff: float = MAX_BACKOFF_SECONDS,
+        queues: list[str] | None = None,
+        exclude: list[str] | None = None,
     ) -> None:
+        self.queues = list(queues or ["*"])
+        self.exclude = list(exclude or [])
+        check_queues(self.queues + self.exclude)
         self.worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}-{threading.get_ident() % 10000}"
         self.worker = Worker(
-            queue_names=["*"],
+            queue_names=self.queues,
             interval=interval,
             batch=batch,
             backend_name="default",
             startup_delay=False,
             max_tasks=None,
             worker_id=self.worker_id,
-            excluded_queue_names=[],
+            excluded_queue_names=self.exclude,
         )
         self.max_backoff = max_backoff
         self.failures = 0  # database errors survived so far
@@ -119,17 +143,18 @@ def run_pending_tasks() -> None:
 
 
 class SupervisedWorker:
-    """The in-process worker of `tessera serve`: a thread that is started again whenever it exits."""
+    """An in-process worker of `tessera serve`: a thread that is started again whenever it exits."""
 
-    def __init__(self, factory: Callable[[], TaskWorker] = TaskWorker) -> None:
+    def __init__(self, factory: Callable[[], TaskWorker] = TaskWorker, name: str = "tessera-worker") -> None:
         self.factory = factory
+        self.name = name
         self.restarts = 0
         self._stopping = False
         self.worker = factory()
         self.thread = self._start(self.worker)
 
     def _start(self, worker: TaskWorker) -> threading.Thread:
-        thread = threading.Thread(target=worker.run, name="tessera-worker", daemon=True)
+        thread = threading.Thread(target=worker.run, name=self.name, daemon=True)
         thread.start()
         return thread
 
@@ -138,7 +163,7 @@ class SupervisedWorker:
         if self._stopping or self.thread.is_alive():
             return False
         self.restarts += 1
-        logger.error("the task worker exited; starting it again (restart %d)", self.restarts)
+        logger.error("the task worker %s exited; starting it again (restart %d)", self.name, self.restarts)
         self.worker = self.factory()
         self.thread = self._start(self.worker)
         return True
@@ -147,3 +172,14 @@ class SupervisedWorker:
         self._stopping = True
         self.worker.stop()
         self.thread.join(timeout=timeout)
+
+
+def serve_workers() -> list[SupervisedWorker]:
+    """The workers `tessera serve` runs in its process: one for outbound email alone, so acknowledgements
+    and replies leave while a backlog of inbound mail is processed, and one for every other queue. Sending
+    mostly waits on the network, so the two threads overlap well even on one core."""
+    out = settings.TASK_QUEUE_MAIL_OUT
+    return [
+        SupervisedWorker(lambda: TaskWorker(queues=[out]), name="tessera-worker-mail-out"),
+        SupervisedWorker(lambda: TaskWorker(exclude=[out]), name="tessera-worker"),
+    ]

@@ -5,11 +5,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from tessera.mail import crypto
+from tessera.accounts.models import User
+from tessera.catalog.services import ImportFailed
+from tessera.core.errors import DomainError
+from tessera.mail import crypto, services
 from tessera.mail.models import (
     BouncingAddress,
     DeliveryEvent,
@@ -17,6 +23,8 @@ from tessera.mail.models import (
     Mailbox,
     OutboundEmail,
     SecurityEvent,
+    TrustedMailServer,
+    VerifiedContact,
 )
 
 SECRETS = ("imap_password", "oauth_client_secret", "oauth_refresh_token")
@@ -232,3 +240,183 @@ class SecurityEventAdmin(admin.ModelAdmin[SecurityEvent]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class TrustedMailServerForm(forms.ModelForm[TrustedMailServer]):
+    class Meta:
+        model = TrustedMailServer
+        fields = ("authserv_id", "note")
+
+    def clean_authserv_id(self) -> str:
+        try:
+            return services.clean_authserv_id(self.cleaned_data["authserv_id"])
+        except DomainError as error:
+            raise forms.ValidationError(str(error.message)) from None
+
+
+def _is_admin(request: HttpRequest) -> bool:
+    """The email channel's setup pages are for Tessera admins (the role), superuser or not."""
+    return bool(getattr(request.user, "is_admin", False))
+
+
+@admin.register(TrustedMailServer)
+class TrustedMailServerAdmin(admin.ModelAdmin[TrustedMailServer]):
+    """The receiving servers whose Authentication-Results count, next to TESSERA_MAIL_AUTHSERV_ID."""
+
+    form = TrustedMailServerForm
+    list_display = ("authserv_id", "note", "added_by", "added_at")
+    readonly_fields = ("added_by", "added_at")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request)
+
+    def save_model(self, request: HttpRequest, obj: TrustedMailServer, form: Any, change: bool) -> None:
+        if not change:
+            obj.added_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+
+class ContactForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), max_length=254)
+    full_name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", "—"), ("en", "English"), ("it", "Italiano"), ("pl", "Polski"), ("fr", "Français")],
+    )
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64, required=False)
+    organisation = forms.CharField(
+        label=_("Organisation"), max_length=200, required=False, help_text=_("Created if it does not exist.")
+    )
+
+
+class ContactImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"), required=False, help_text=_("UTF-8, first line naming the columns.")
+    )
+    # The checked file's text travels with the preview, so "Import" imports exactly what was shown (and
+    # checks it again: nothing is trusted from the page).
+    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+@admin.register(VerifiedContact)
+class VerifiedContactAdmin(admin.ModelAdmin[VerifiedContact]):
+    """Customers with a verified address: the sender the email channel trusts as them. Registered one by
+    one or from a CSV file (previewed first; a file with any bad row imports nothing)."""
+
+    list_display = ("email", "full_name", "organisation", "language", "date_joined")
+    search_fields = ("email", "full_name", "organisation__name")
+    list_select_related = ("organisation",)
+    change_list_template = "mail/admin/contacts_change_list.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VerifiedContact]:
+        return super().get_queryset(request).filter(role=User.Role.CUSTOMER, is_verified=True)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a contact is changed on the user's own page
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.import_view), name="mail_verifiedcontact_import"),
+            path("add/", view(self.register_view), name="mail_verifiedcontact_add"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta, **extra}
+
+    def register_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = ContactForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                contact, created = services.register_contact(actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            except DomainError as error:
+                form.add_error(error.field if error.field in form.fields else None, str(error.message))
+            else:
+                text = (
+                    _("%(email)s is registered as a verified contact.")
+                    if created
+                    else _("%(email)s was already a contact and is now verified.")
+                )
+                messages.success(request, text % {"email": contact.email})
+                return redirect("admin:mail_verifiedcontact_changelist")
+        context = self._context(request, str(_("Register a verified contact")), form=form)
+        return TemplateResponse(
+            request, "mail/admin/contact_form.html", context, status=422 if form.errors else 200
+        )
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Upload → preview (every row: new, updated, or its errors) → Import. Nothing is written until
+        Import, and a file with any bad row imports nothing."""
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = ContactImportForm(request.POST or None, request.FILES or None)
+        preview = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            data: bytes | str = upload.read() if upload else form.cleaned_data["csv_text"]
+            actor: Any = request.user
+            if not data:
+                form.add_error("file", _("Choose a CSV file."))
+            else:
+                try:
+                    if "import" in request.POST and not upload:
+                        result = services.import_contacts_csv(actor=actor, data=data)
+                        messages.success(request, imported_message(result.created, result.updated))
+                        return redirect("admin:mail_verifiedcontact_changelist")
+                    preview = services.preview_contacts_csv(actor=actor, data=data)
+                    text = data if isinstance(data, str) else data.decode("utf-8-sig")
+                    form = ContactImportForm(initial={"csv_text": text})
+                except ImportFailed as failure:  # changed since the preview: show the rows again
+                    preview = services.preview_contacts_csv(actor=actor, data=data)
+                    form.add_error(None, str(failure.message))
+                except DomainError as error:
+                    form.add_error("file", str(error.message))
+        context = self._context(
+            request,
+            str(_("Import verified contacts")),
+            form=form,
+            preview=preview,
+            columns=", ".join(services.CONTACT_COLUMNS),
+        )
+        failed = bool(form.errors) or bool(preview and preview.errors)
+        return TemplateResponse(
+            request, "mail/admin/contact_import.html", context, status=422 if failed else 200
+        )
+
+
+def imported_message(created: int, updated: int) -> str:
+    """Each count takes its own plural form (Polish has three), so each is its own ngettext message."""
+    new = ngettext("%(count)d new contact", "%(count)d new contacts", created) % {"count": created}
+    changed = ngettext("%(count)d contact updated", "%(count)d contacts updated", updated) % {
+        "count": updated
+    }
+    return str(_("Verified contacts imported: %(new)s, %(updated)s.") % {"new": new, "updated": changed})

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tessera.accounts.models import User
 from tessera.mail.crypto import EncryptedTextField
 
 
@@ -378,3 +379,39 @@ class SecurityEvent(models.Model):
         if self.pk is not None:
             raise RuntimeError("Security events are immutable.")
         super().save(*args, **kwargs)
+
+
+class TrustedMailServer(models.Model):
+    """A receiving mail server whose Authentication-Results (SPF, DKIM, DMARC) Tessera believes, named by
+    the authserv-id it writes in them (RFC 8601). Added by an admin on the admin pages or through the API,
+    next to TESSERA_MAIL_AUTHSERV_ID; headers with any other id are ignored as forgeable."""
+
+    authserv_id = models.CharField(
+        _("authserv-id"),
+        max_length=253,
+        unique=True,
+        help_text=_("As the server writes it first in Authentication-Results, e.g. mx.example.com."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        "accounts.User", verbose_name=_("added by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(_("added"), default=timezone.now)
+
+    class Meta:
+        ordering = ["authserv_id"]
+        verbose_name = _("trusted receiving server")
+        verbose_name_plural = _("trusted receiving servers")
+
+    def __str__(self) -> str:
+        return self.authserv_id
+
+
+class VerifiedContact(User):
+    """The customers whose address is verified, as the admin pages list them for the email channel
+    (registered one by one or from a CSV file); a view of accounts.User, not a table."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("verified contact")
+        verbose_name_plural = _("verified contacts")

@@ -241,10 +241,18 @@ def _enqueue(pks: list[int], run_after: datetime | None = None) -> None:
 
 def claim(pks: Sequence[int]) -> list[OutboundEmail]:
     """Claim the given queued rows that are due with one conditional UPDATE (committed before any SMTP
-    traffic)."""
+    traffic). A task with fewer than TASK_BATCH rows also takes the oldest other due rows: under a backlog
+    (a burst's acknowledgements, one task each) one connection then sends many emails, and the tasks of
+    the rows taken find nothing left to claim."""
     now = clock.now()
     token = secrets.token_hex(8)
-    OutboundEmail.objects.filter(pk__in=pks, state=State.QUEUED, next_attempt_at__lte=now).update(
+    due = OutboundEmail.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
+    wanted = list(pks)
+    if len(wanted) < TASK_BATCH:
+        wanted += list(
+            due.exclude(pk__in=wanted).order_by("pk").values_list("pk", flat=True)[: TASK_BATCH - len(wanted)]
+        )
+    due.filter(pk__in=wanted).update(
         state=State.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
     )
     return list(OutboundEmail.objects.filter(claim=token, state=State.SENDING).order_by("pk"))

@@ -113,6 +113,22 @@ RULES: dict[str, dict[str, str]] = {
     "POST /status/incidents": {"components": "components that exist"},
     "POST /status/maintenance": {"components": "components that exist", "ends_at": "after starts_at"},
     "PUT /status/maintenance/{maintenance_id}/window": {"ends_at": "after starts_at"},
+    "POST /mail/verified-contacts": {
+        "email": "an address Django's EmailValidator accepts, not a staff account's",
+        "time_zone": "an IANA time zone name",
+        "full_name": "no control characters",
+        "phone": "no control characters",
+        "organisation": "no control characters",
+    },
+    "POST /mail/verified-contacts/import": {"*": "CSV text naming an email column; rows are checked"},
+    "PUT /mail/addresses": {
+        "address": "an address Django's EmailValidator accepts",
+        "department_id": "an active department that exists",
+    },
+    "POST /mail/trusted-servers": {
+        "authserv_id": "a host-name-like authserv-id (RFC 8601)",
+        "note": "no control characters",
+    },
 }
 
 

@@ -19,8 +19,9 @@ import authres
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from tessera.core.refcache import ReferenceTable
 from tessera.mail.inbound.parse import decode_words
-from tessera.mail.models import InboundMessage
+from tessera.mail.models import InboundMessage, TrustedMailServer
 
 logger = logging.getLogger("tessera.mail.inbound")
 Auth = InboundMessage.Auth
@@ -63,20 +64,36 @@ def _aligned(domain: str, from_domain: str) -> bool:
     )
 
 
+def _load_trusted() -> frozenset[str]:
+    return frozenset(a.lower() for a in TrustedMailServer.objects.values_list("authserv_id", flat=True))
+
+
+_trusted = ReferenceTable(_load_trusted, TrustedMailServer)
+
+
+def trusted_authserv_ids() -> frozenset[str]:
+    """The receiving servers whose stamps count: TESSERA_MAIL_AUTHSERV_ID and those an admin added (admin
+    pages, API), from a per-process copy refreshed when they change."""
+    configured = settings.TESSERA_MAIL_AUTHSERV_ID.lower()
+    return _trusted.get() | ({configured} if configured else set())
+
+
 def authenticate(values: list[str], sender: str) -> Verdict:
-    ours = settings.TESSERA_MAIL_AUTHSERV_ID.lower()
-    if not ours:
+    trusted = trusted_authserv_ids()
+    if not trusted:
         return Verdict("")
+    # Named in reasons: the server whose stamp was read, else the configured one (or any trusted one).
+    ours = settings.TESSERA_MAIL_AUTHSERV_ID.lower() or min(trusted)
     topmost = ""
     forged: list[str] = []
     for value in values:
         claimed = _id_of(value)
-        if claimed.lower() == ours:
+        if claimed.lower() in trusted:
             if topmost:
                 forged.append(_("a second stamp under our id below ours: %(value)s") % {"value": value[:200]})
             else:
-                topmost = value
-        elif claimed and _looks_like(claimed, ours):
+                topmost, ours = value, claimed.lower()
+        elif claimed and any(_looks_like(claimed, id_) for id_ in trusted):
             forged.append(_("a look-alike id %(id)s") % {"id": claimed[:100]})
     if not topmost:
         return Verdict(
