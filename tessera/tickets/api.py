@@ -23,6 +23,7 @@ from tessera.api.schemas import (
     Instant,
     StrictBool,
     StrictSchema,
+    TimeZone,
     Version,
     request_actor,
     text,
@@ -52,7 +53,7 @@ class DetailsIn(StrictSchema):
     server_ip: str | None = Field(None, max_length=64, description="An IPv4 or IPv6 address.")
     order_number: str | None = text(64, default=None, required=False)
     problem_started_at: Instant | None = None
-    problem_started_tz: str | None = Field(None, max_length=64, description="An IANA time zone name.")
+    problem_started_tz: TimeZone | None = None
     frequency: Frequency | None = None
     location: Location | None = None
     error_message: str | None = text(10_000, default=None, required=False, single_line=False)
