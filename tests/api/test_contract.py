@@ -93,9 +93,8 @@ RULES: dict[str, dict[str, str]] = {
         "start": "the answer must fall within the supported years",
     },
     "POST /services": {
-        "customer": "a customer, not an agent",
         "organisation": "the customer's own organisation when both are given",
-        "customer_id": "a customer that exists",
+        "customer_id": "a customer (not an agent) that exists",
         "organisation_id": "an organisation that exists",
         "component_id": "a component that exists",
         "ip_addresses": "IPv4/IPv6 addresses or networks",
