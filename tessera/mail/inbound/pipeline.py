@@ -33,7 +33,7 @@ from tessera.mail.notify import quiet
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable
 from tessera.tickets import access
-from tessera.tickets.attachments import check_file
+from tessera.tickets.attachments import CheckedFile, check_daily_quota, check_file
 from tessera.tickets.models import Channel, Priority, Ticket
 from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket, set_cc
 
@@ -158,7 +158,7 @@ def _process(row: InboundMessage) -> Outcome:
         clear_undeliverable(sender)
     recipients = list(dict.fromkeys([*row.envelope_to, *mail.delivered_to, *mail.to, *mail.cc]))
     thread = find_thread(mail, recipients)
-    files = _attachments(mail.parts, row)
+    files = _attachments(mail.parts, row, user)
 
     with quiet(bool(mail.auto)):
         if thread is not None:
@@ -249,9 +249,11 @@ def _over_rate(row: InboundMessage, sender: str) -> bool:
     return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
-def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[bytes]]:
-    """Files that pass the ticket attachment rules; each refused one is noted with its reason."""
+def _attachments(parts: list[Part], row: InboundMessage, sender: User | None) -> list[ContentFile[bytes]]:
+    """Files that pass the ticket attachment rules and the sender's daily quota; each refused one is
+    noted with its reason."""
     accepted: list[ContentFile[bytes]] = []
+    checked: list[CheckedFile] = []
     for part in parts:
         label = part.filename + (f" ({part.note})" if part.note else "")
         if len(accepted) >= settings.TESSERA_MAX_ATTACHMENTS:
@@ -262,10 +264,12 @@ def _attachments(parts: list[Part], row: InboundMessage) -> list[ContentFile[byt
             continue
         upload = ContentFile(part.content, name=part.filename)
         try:
-            check_file(upload)
+            this = check_file(upload)
+            check_daily_quota(sender, [*checked, this])
         except DomainError as error:
             row.notes.append(_("%(name)s: %(reason)s") % {"name": label, "reason": error.message})
             continue
+        checked.append(this)
         accepted.append(upload)
     return accepted
 
