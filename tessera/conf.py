@@ -216,6 +216,9 @@ def env_mailer(name: str) -> dict[str, Any]:
             "password": unquote(parts.password or ""),
             "use_tls": parts.scheme == "smtp+tls",
             "use_ssl": parts.scheme == "smtps",
+            # Bounds one email's SMTP conversation, so a short delivery claim stays safe
+            # (tessera.mail.outbound.STALE_CLAIM).
+            "timeout": 20,
         },
     }
 
