@@ -58,6 +58,16 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TESSERA_MAX_ATTACHMENT_MB", "20", "Largest attachment accepted, in megabytes."),
     Variable("TESSERA_MAX_ATTACHMENTS", "10", "Most attachments accepted on one message."),
     Variable(
+        "TESSERA_DAILY_UPLOAD_FILES",
+        "100",
+        "Most files one person may store in 24 hours (web, API and mail); 0: no limit.",
+    ),
+    Variable(
+        "TESSERA_DAILY_UPLOAD_MB",
+        "500",
+        "Most megabytes of files one person may store in 24 hours; 0: no limit.",
+    ),
+    Variable(
         "TESSERA_EMAIL_URL",
         "",
         "Outbound mail: smtp://user:pass@host:port (smtp+tls://, smtps://), or a provider through anymail: "
@@ -213,6 +223,9 @@ def env_mailer(name: str) -> dict[str, Any]:
             "password": unquote(parts.password or ""),
             "use_tls": parts.scheme == "smtp+tls",
             "use_ssl": parts.scheme == "smtps",
+            # Bounds one email's SMTP conversation, so a short delivery claim stays safe
+            # (tessera.mail.outbound.STALE_CLAIM).
+            "timeout": 20,
         },
     }
 

@@ -236,6 +236,9 @@ STORAGES = {
 TESSERA_TICKET_PREFIX = conf.env_str("TESSERA_TICKET_PREFIX")
 TESSERA_MAX_ATTACHMENT_BYTES = conf.env_int("TESSERA_MAX_ATTACHMENT_MB", minimum=1) * 1024 * 1024
 TESSERA_MAX_ATTACHMENTS = conf.env_int("TESSERA_MAX_ATTACHMENTS", minimum=1)
+# A person's quota of stored files over the last 24 hours (tessera.tickets.attachments.check_daily_quota).
+TESSERA_DAILY_UPLOAD_FILES = conf.env_int("TESSERA_DAILY_UPLOAD_FILES")
+TESSERA_DAILY_UPLOAD_BYTES = conf.env_int("TESSERA_DAILY_UPLOAD_MB") * 1024 * 1024
 TESSERA_API_RATE = conf.env_str("TESSERA_API_RATE")
 TESSERA_SERVE_WORKERS = conf.env_int("TESSERA_SERVE_WORKERS", minimum=1)
 TESSERA_SERVE_THREADS = conf.env_int("TESSERA_SERVE_THREADS", minimum=1)

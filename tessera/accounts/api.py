@@ -13,7 +13,7 @@ from pydantic import Field
 
 from tessera.accounts import queries, services
 from tessera.accounts.models import User
-from tessera.api.schemas import BodyId, Cursor, Id, StrictSchema, request_actor, text
+from tessera.api.schemas import BodyId, Cursor, Id, StrictSchema, TimeZone, request_actor, text
 from tessera.core.pagination import paginate
 from tessera.tickets.models import Priority
 
@@ -36,7 +36,7 @@ class ContactIn(StrictSchema):
     full_name: str = text(200, default="", required=False)
     phone: str = text(40, default="", required=False)
     language: Literal["en", "it", "pl", "fr"] = "en"
-    time_zone: str = Field("UTC", max_length=64, description="An IANA time zone name.")
+    time_zone: TimeZone = "UTC"
     organisation_id: BodyId | None = None
 
 

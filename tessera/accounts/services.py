@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tessera.accounts.models import ApiToken, Organisation, User
 from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
+
+logger = logging.getLogger("tessera.accounts")
 
 TOKEN_PREFIX = "tsr"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
 
@@ -123,8 +127,20 @@ def authenticate_token(raw: str) -> User | None:
     now = clock.now()
     # Touch last_used_at at most once a minute: a write per request would serialise API traffic on SQLite.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        _touch(token.pk, now)
     return user
+
+
+def _touch(token_id: int, now: datetime) -> None:
+    """Stamp a token's last use, never at the cost of the request it authenticates: the stamp is
+    approximate, so a row another transaction holds is skipped (PostgreSQL) and a locked or read-only
+    database (SQLite past its busy timeout) only costs the stamp."""
+    try:
+        with transaction.atomic():
+            free = ApiToken.objects.filter(pk=token_id).select_for_update(skip_locked=True).values("pk")
+            ApiToken.objects.filter(pk__in=free).update(last_used_at=now)
+    except DatabaseError:
+        logger.info("token %s: last use not recorded (database busy)", token_id, exc_info=True)
 
 
 def _hash(secret: str) -> str:

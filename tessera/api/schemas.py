@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, Strict
 from pydantic.config import JsonDict
 
 from tessera.accounts.models import User
@@ -56,6 +57,48 @@ def _rfc3339(value: Any) -> Any:
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 
+# The IANA zone names this server's tzdata knows, as an enum: the document says which names are accepted
+# instead of a free string that a service later refuses.
+TIME_ZONES = frozenset(zoneinfo.available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in TIME_ZONES:
+        raise ValueError("Input should be an IANA time zone name, like Europe/Rome")
+    return value
+
+
+TimeZone = Annotated[
+    str,
+    Field(description="An IANA time zone name.", json_schema_extra={"enum": sorted(TIME_ZONES)}),
+    AfterValidator(_known_zone),
+]
+
+
+# The default of a field that may be left out but never be null (see omittable): "not given".
+UNCHANGED: Any = None
+
+
+def omittable(schema: JsonDict) -> None:
+    """json_schema_extra of a field that may be left out but never sent as null: its Python default (None,
+    meaning "unchanged") is not a value a client may send, so the document shows no default."""
+    schema.pop("default", None)
+
+
+def _given(field: str) -> JsonDict:
+    return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+
+
+def exactly_one_given(*fields: str) -> JsonDict:
+    """JSON Schema for a body that must give exactly one of these fields (not null)."""
+    return {"oneOf": [_given(field) for field in fields]}
+
+
+def at_least_one_given(*fields: str) -> JsonDict:
+    """JSON Schema for a body that must give at least one of these fields (not null)."""
+    return {"anyOf": [_given(field) for field in fields]}
+
+
 Cursor: Any = Field(
     None, max_length=200, pattern=r"^[A-Za-z0-9_-]+={0,2}$", description="`next_cursor` of the page before."
 )
@@ -75,8 +118,10 @@ def text(
     required: bool = True,
     single_line: bool = True,
     description: str | None = None,
+    omit: bool = False,
 ) -> Any:
-    """A Field for free text the services clean: the same limits, so the schema says what is refused."""
+    """A Field for free text the services clean: the same limits, so the schema says what is refused.
+    `omit`: a field a change may leave out (default None, "unchanged") but never send as null."""
     allowed = f"[^{_CONTROL}\\n\\r]" if single_line else f"[^{_CONTROL}]"
     pattern = f"^{allowed}*[^{_SPACE}]{allowed}*$" if required else f"^{allowed}*$"
     return Field(
@@ -85,6 +130,7 @@ def text(
         max_length=max_length,
         pattern=pattern,
         description=description,
+        json_schema_extra=omittable if omit else None,
     )
 
 

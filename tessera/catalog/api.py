@@ -9,10 +9,21 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from tessera.accounts.models import Organisation, User
-from tessera.api.schemas import BodyId, Cursor, Id, StrictBool, StrictSchema, request_actor, text
+from tessera.api.schemas import (
+    UNCHANGED,
+    BodyId,
+    Cursor,
+    Id,
+    StrictBool,
+    StrictSchema,
+    at_least_one_given,
+    omittable,
+    request_actor,
+    text,
+)
 from tessera.catalog import queries, services
 from tessera.catalog.models import CustomerService
 from tessera.core.errors import PermissionDenied, ValidationFailed
@@ -55,6 +66,10 @@ IpAddress = Annotated[str, Field(max_length=64, description="An IPv4/IPv6 addres
 
 
 class ServiceIn(StrictSchema):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=at_least_one_given("customer_id", "organisation_id")
+    )
+
     name: str = text(services.NAME_MAX)
     customer_id: BodyId | None = Field(None, description="The customer, or give organisation_id.")
     organisation_id: BodyId | None = None
@@ -65,13 +80,15 @@ class ServiceIn(StrictSchema):
 
 
 class ServicePatch(StrictSchema):
-    name: str | None = text(services.NAME_MAX, default=None)
+    """Fields left out stay as they are; only the three links may be set to null (to clear them)."""
+
+    name: str = text(services.NAME_MAX, default=None, omit=True)
     customer_id: BodyId | None = None
     organisation_id: BodyId | None = None
-    order_number: str | None = text(services.ORDER_MAX, default=None, required=False)
-    ip_addresses: list[IpAddress] | None = Field(None, max_length=1_000)
+    order_number: str = text(services.ORDER_MAX, default=None, required=False, omit=True)
+    ip_addresses: list[IpAddress] = Field(UNCHANGED, max_length=1_000, json_schema_extra=omittable)
     component_id: BodyId | None = None
-    is_active: StrictBool | None = None
+    is_active: StrictBool = Field(UNCHANGED, json_schema_extra=omittable)
 
 
 def service_out(s: CustomerService) -> dict[str, Any]:
@@ -179,8 +196,6 @@ def update_service(request: HttpRequest, service_id: Id, payload: ServicePatch) 
             changes["organisation"] = _organisation(value)
         elif key == "component_id":
             changes["component"] = _component(value)
-        elif value is None:
-            raise ValidationFailed(_("This field cannot be null."), field=key)
         else:
             changes[key] = value
     return service_out(services.update_service(actor=actor, service=service, changes=changes))

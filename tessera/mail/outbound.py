@@ -14,9 +14,11 @@ Delivery guarantee
   the same email. A rendering failure is a failed attempt like a refused delivery: recorded, retried
   with backoff.
 * The one unavoidable window is between the SMTP server's "250 OK" and our UPDATE to `sent`: a crash
-  exactly there leaves the row `sending`. After `STALE_CLAIM` the sweep re-queues it and it is re-sent
-  with the *same* Message-ID, so the recipient's server and mail client see one message (Gmail, Exchange
-  and most MUAs drop a repeated Message-ID). We prefer this at-least-once to silently losing a reply.
+  exactly there leaves the row `sending`. After `STALE_CLAIM` (one minute) the sweep, which runs every
+  minute, re-queues it and it is re-sent with the *same* Message-ID, so the recipient's server and mail
+  client see one message (Gmail, Exchange and most MUAs drop a repeated Message-ID). We prefer this
+  at-least-once to silently losing a reply. The claim can be that short because a delivery renews it
+  before each email of its batch, and one SMTP transaction is bounded by `SEND_TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,12 @@ from tessera.tickets.models import Channel, Ticket, TimelineEvent
 logger = logging.getLogger("tessera.mail.outbound")
 
 MAX_ATTEMPTS = 10
-STALE_CLAIM = timedelta(minutes=5)
+# A claimed (sending) row whose delivery stopped renewing it is re-queued after this: the claim is
+# renewed before each email, and one email's SMTP conversation is bounded by SEND_TIMEOUT (conf).
+SEND_TIMEOUT = 20
+STALE_CLAIM = timedelta(seconds=3 * SEND_TIMEOUT)
+# A queued row whose delivery task never ran (lost with its worker) is enqueued again after this.
+STALE_ENQUEUE = timedelta(minutes=5)
 TASK_BATCH = 50
 SENT_FIELDS = {"state", "sent_at", "attempt_log", "last_error", "esp_message_id"}
 RENDERED_FIELDS = {"to", "subject", "text", "html"}  # kept with the outcome, for the record
@@ -356,6 +363,8 @@ def deliver(pks: Sequence[int]) -> dict[str, int]:
     opened = False
     try:
         for email in rows:
+            if not _renew_claim(email, rows):
+                continue  # a sweep took this one over from a delivery it thought dead: it is theirs now
             started = clock.now()
             try:
                 if not opened:
@@ -375,6 +384,16 @@ def deliver(pks: Sequence[int]) -> dict[str, int]:
         if opened:
             _close(connection)
     return counts
+
+
+def _renew_claim(email: OutboundEmail, batch: list[OutboundEmail]) -> bool:
+    """Renew this delivery's claim on the rest of its batch right before sending `email` (one UPDATE), so
+    the claim can be short; whether `email` is still ours."""
+    still_ours = OutboundEmail.objects.filter(claim=email.claim, state=State.SENDING)
+    pending = [row.pk for row in batch if row.pk >= email.pk]
+    if still_ours.filter(pk__in=pending).update(claimed_at=clock.now()) == len(pending):
+        return True
+    return still_ours.filter(pk=email.pk).exists()
 
 
 def send_one(connection: Any, email: OutboundEmail) -> str:
@@ -500,7 +519,7 @@ def sweep_outbox(now: datetime | None = None) -> int:
             )
         due = list(
             OutboundEmail.objects.filter(state=State.QUEUED, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - STALE_CLAIM) | Q(pk__in=stale))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - STALE_ENQUEUE) | Q(pk__in=stale))
             .values_list("pk", flat=True)[:5000]
         )
         if due:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from tessera.accounts.models import Department, User
 from tessera.core import clock
 from tessera.portal.models import PendingUpload
-from tessera.tickets.attachments import CheckedFile
+from tessera.tickets.attachments import CheckedFile, check_daily_quota
 from tessera.tickets.models import Priority, RequiredFields
 
 logger = logging.getLogger("tessera.portal")
@@ -84,7 +84,10 @@ def pending_uploads(owner: User, token: str) -> list[PendingUpload]:
 
 
 def keep_uploads(owner: User, token: str, files: list[CheckedFile]) -> list[PendingUpload]:
-    """Store checked files of a refused form so the next attempt still has them."""
+    """Store checked files of a refused form so the next attempt still has them, within the person's
+    daily quota of stored files (pending ones count too: they take space until purged)."""
+    held = PendingUpload.objects.filter(owner=owner, created_at__gte=clock.now() - timedelta(hours=24))
+    check_daily_quota(owner, files, held=list(held.values_list("size", flat=True)))
     kept = []
     with transaction.atomic():
         for checked in files:

@@ -243,7 +243,11 @@ def new_ticket(request: HttpRequest) -> HttpResponse:
         for message in file_errors:
             form.add_error("attachments", message)
     # The form goes back for corrections: keep the good files so they need not be chosen again.
-    kept += services.keep_uploads(user, token, checked)
+    try:
+        kept += services.keep_uploads(user, token, checked)
+    except ValidationFailed as error:  # over the daily quota: the files are not kept
+        if str(error.message) not in form.errors.get("attachments", []):  # said once, if creating said it
+            form.add_error("attachments", str(error.message))
     data = request.POST.copy()
     data["upload_token"] = token
     form.data = data

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from tessera.accounts.models import User
 from tessera.accounts.queries import get_department_for
@@ -21,6 +21,7 @@ from tessera.api.schemas import (
     StrictBool,
     StrictFloat,
     StrictSchema,
+    exactly_one_given,
     json_integer,
     request_actor,
     text,
@@ -132,6 +133,13 @@ class TicketSlaOut(Schema):
 
 
 class PreviewIn(StrictSchema):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [exactly_one_given("calendar_id", "definition"), exactly_one_given("minutes", "end")]
+        },
+    )
+
     calendar_id: BodyId | None = Field(None, description="A calendar, or give its `definition`.")
     definition: dict[str, Any] | None = None
     start: Instant

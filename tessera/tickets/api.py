@@ -23,11 +23,12 @@ from tessera.api.schemas import (
     Instant,
     StrictBool,
     StrictSchema,
+    TimeZone,
     Version,
     request_actor,
     text,
 )
-from tessera.core.errors import ValidationFailed
+from tessera.core.errors import NotFound, ValidationFailed
 from tessera.tickets import access, queries, services
 from tessera.tickets.attachments import attachment_response
 from tessera.tickets.models import (
@@ -52,7 +53,7 @@ class DetailsIn(StrictSchema):
     server_ip: str | None = Field(None, max_length=64, description="An IPv4 or IPv6 address.")
     order_number: str | None = text(64, default=None, required=False)
     problem_started_at: Instant | None = None
-    problem_started_tz: str | None = Field(None, max_length=64, description="An IANA time zone name.")
+    problem_started_tz: TimeZone | None = None
     frequency: Frequency | None = None
     location: Location | None = None
     error_message: str | None = text(10_000, default=None, required=False, single_line=False)
@@ -132,6 +133,10 @@ class MessageOut(Out):
     author: PersonOut
     body: str
     created_at: datetime
+    merged_from: int | None = Field(
+        description="The ticket of another requester a merge moved this from; until an agent publishes it, "
+        "that ticket's people see it there and this ticket's customer does not."
+    )
 
 
 class EventOut(Out):
@@ -457,7 +462,36 @@ def _message_out(message: Any) -> dict[str, Any]:
         "author": _person(message.author),
         "body": message.body,
         "created_at": message.created_at,
+        "merged_from": message.merged_from_id,
     }
+
+
+class PublishIn(StrictSchema):
+    confirm: StrictBool = Field(
+        json_schema_extra={"const": True},
+        description="true: you confirm that the ticket's requester (and everyone who sees the ticket) will "
+        "see this message and its files.",
+    )
+
+
+@router.post(
+    "/tickets/{ticket_id}/messages/{message_id}/publish",
+    response=MessageOut,
+    summary="Show a message merged in from another requester's ticket to this ticket's customer",
+)
+def publish_message(
+    request: HttpRequest, ticket_id: Id, message_id: Id, payload: PublishIn
+) -> dict[str, Any]:
+    user = request_actor(request)
+    ticket = queries.get_ticket_for(user, ticket_id)
+    message = access.visible_messages(user, ticket).filter(pk=message_id, ticket=ticket).first()
+    if message is None:
+        raise NotFound(_("Message not found."))
+    return _message_out(
+        services.publish_merged_message(
+            actor=user, message=message, confirm=payload.confirm, channel=Channel.API
+        )
+    )
 
 
 @router.post("/tickets/{ticket_id}/status", response=TicketOut, summary="Change the status")

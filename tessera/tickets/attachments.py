@@ -7,16 +7,21 @@ import hashlib
 import io
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import puremagic
 from django.conf import settings
 from django.core.files import File
+from django.db.models import Count, Sum
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tessera.accounts.models import User
+from tessera.core import clock
 from tessera.core.errors import ValidationFailed
 from tessera.tickets.models import Attachment
 
@@ -117,6 +122,10 @@ REFUSALS = {
     ),
     "mismatch": gettext_lazy("“%(name)s” is not what its name says: its content is %(type)s."),
     "executable": gettext_lazy("“%(name)s” is a program (%(type)s); programs are not accepted."),
+    "quota": gettext_lazy(
+        "“%(name)s” was not stored: the daily upload limit is %(files)d files and %(megabytes)d MB "
+        "in 24 hours."
+    ),
 }
 
 
@@ -155,6 +164,32 @@ def check_files(files: list[File[bytes]] | None) -> list[CheckedFile]:
             field="attachments",
         )
     return [check_file(upload) for upload in files]
+
+
+def check_daily_quota(user: User | None, files: Sequence[CheckedFile], *, held: Sequence[int] = ()) -> None:
+    """Refuse `files` (raise a 422 naming the limit) when storing them would take `user` past their quota
+    of files stored in the last 24 hours (TESSERA_DAILY_UPLOAD_FILES / _MB; 0: no limit). `held`: sizes
+    of files of theirs stored elsewhere meanwhile (the portal's pending uploads). The web, API and mail
+    all call this; mail calls it per file, so a refused file is noted and the message kept."""
+    if user is None or user.pk is None or not files:
+        return
+    max_files, max_bytes = settings.TESSERA_DAILY_UPLOAD_FILES, settings.TESSERA_DAILY_UPLOAD_BYTES
+    if not max_files and not max_bytes:
+        return
+    stored = Attachment.objects.filter(
+        uploaded_by=user, created_at__gte=clock.now() - timedelta(hours=24)
+    ).aggregate(count=Count("id"), size=Sum("size"))
+    count = stored["count"] + len(held) + len(files)
+    size = (stored["size"] or 0) + sum(held) + sum(f.size for f in files)
+    if (max_files and count > max_files) or (max_bytes and size > max_bytes):
+        raise ValidationFailed(
+            _(
+                "Daily upload limit reached: at most %(files)d files and %(megabytes)d MB in 24 hours. "
+                "Send fewer or smaller files, or try again later."
+            )
+            % {"files": max_files, "megabytes": max_bytes // (1024 * 1024)},
+            field="attachments",
+        )
 
 
 def check_file(upload: File[bytes]) -> CheckedFile:

@@ -19,7 +19,7 @@ from tessera.core import clock
 from tessera.core.errors import Conflict, IllegalTransition, NotFound, PermissionDenied, ValidationFailed
 from tessera.core.text import clean_text, clean_time_zone
 from tessera.tickets import access
-from tessera.tickets.attachments import CheckedFile, check_files
+from tessera.tickets.attachments import CheckedFile, check_daily_quota, check_files
 from tessera.tickets.events import Kind, record_event
 from tessera.tickets.models import (
     Attachment,
@@ -175,7 +175,7 @@ def create_ticket(*, actor: User, data: NewTicket) -> Ticket:
         service = check_service_for(requester, data.customer_service_id)
         # The name as the customer's client area shows it, unless they described it themselves.
         details["affected_service"] = details["affected_service"] or service.name
-    checked = check_files(data.files)
+    checked = _checked_files(actor, data.files, channel)
     tags = [clean_text(t, field="tags", max_length=50, required=True, single_line=True) for t in data.tags]
     _check_required(data.department, priority, details, has_files=bool(checked))
 
@@ -251,8 +251,8 @@ def add_reply(
     one within the department's window; an agent's first reply accepts a new ticket."""
     _check_visible(actor, ticket)
     text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
-    checked = check_files(files)
     channel = clean_choice(channel, Channel, "channel") or Channel.WEB
+    checked = _checked_files(actor, files, channel)
     is_agent = access.can_work_on(actor, ticket)
     with transaction.atomic():
         # The status the reply leads to depends on the status when it commits, not when the page was
@@ -289,7 +289,7 @@ def add_note(
     the ticket changed since the agent read it)."""
     _check_agent(actor, ticket)
     text = clean_text(body, field="body", max_length=BODY_MAX, required=True)
-    checked = check_files(files)
+    checked = _checked_files(actor, files, channel)
     with transaction.atomic():
         ticket = _bump(ticket, expected_version, conditional=expected_version is not None)
         message = Message.objects.create(
@@ -319,7 +319,7 @@ def add_attachments(
     _check_visible(actor, ticket)
     if ticket.status == Status.CLOSED:
         raise IllegalTransition(_("This ticket is closed; please open a new ticket."), field="attachments")
-    checked = check_files(files)
+    checked = _checked_files(actor, files, channel)
     if not checked:
         raise ValidationFailed(_("Choose at least one file."), field="attachments")
     with transaction.atomic():
@@ -623,18 +623,42 @@ def merge_tickets(
     return target
 
 
-def publish_merged_message(*, actor: User, message: Message) -> Message:
+def publish_merged_message(
+    *, actor: User, message: Message, confirm: bool = False, channel: str = Channel.WEB
+) -> Message:
     """Show a message moved in from another requester's ticket (and its files) to everyone who sees the
-    ticket it is now on: an agent's decision."""
+    ticket it is now on: an agent's decision, confirmed by naming the customer who will see it, audited on
+    the timeline (agents only) and reflected in the ticket's search document at once."""
     ticket = message.ticket
     _check_agent(actor, ticket)
     if message.merged_from_id is None:
         raise ValidationFailed(_("This message is already shown on this ticket."), field="message")
+    if not confirm:
+        raise ValidationFailed(
+            _(
+                "This message came from another person's ticket. Confirm to show it and its files to "
+                "%(person)s and everyone who can see %(ticket)s."
+            )
+            % {"person": ticket.requester.display_name, "ticket": ticket.reference},
+            field="confirm",
+        )
     with transaction.atomic():
         Attachment.objects.filter(message=message).update(merged_from=None)
+        origin = message.merged_from_id
         message.merged_from = None
         message.save(update_fields=["merged_from"])
         _bump(ticket, None, conditional=False)
+        # The event is the audit record, and (it carries the message) it rebuilds the search document.
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=channel,
+            kind=Kind.MESSAGE_PUBLISHED,
+            old={"from": origin},
+            new={"shown_to": ticket.requester_id},
+            message=message,
+            is_public=False,
+        )
     return message
 
 
@@ -786,6 +810,16 @@ def _record_status(
         new=new_status,
         reason=reason,
     )
+
+
+def _checked_files(actor: User, files: list[File[bytes]] | None, channel: str) -> list[CheckedFile]:
+    """Every file checked and within the uploader's daily quota, before anything is stored. Mail intake
+    applies the quota itself, file by file (a refused file is noted, the message is kept), so here it is
+    not checked again for mail."""
+    checked = check_files(files)
+    if channel != Channel.EMAIL:
+        check_daily_quota(actor, checked)
+    return checked
 
 
 def _store_files(

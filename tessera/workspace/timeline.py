@@ -31,9 +31,11 @@ def entries_for(user: User, ticket: Ticket) -> list[Entry]:
         access.visible_events(user, ticket).select_related("actor", "message__author").order_by("id")
     )
     # Messages merged in from another ticket carry their events on that ticket: show them here too.
-    shown = {e.message_id for e in events if e.message_id}
+    shown = {e.message_id for e in events if e.message_id and e.kind in (Kind.REPLIED, Kind.NOTE_ADDED)}
     merged_in = [
-        m for m in access.visible_messages(user, ticket).select_related("author") if m.pk not in shown
+        m
+        for m in access.visible_messages(user, ticket).select_related("author", "merged_from")
+        if m.pk not in shown
     ]
     attachments: dict[int | None, list[Attachment]] = {}
     for attachment in access.visible_attachments(user, ticket).order_by("id"):
@@ -125,6 +127,10 @@ def describe(event: TimelineEvent, names: dict[str, dict[Any, str]]) -> str:
         return _("merged this ticket into #%(id)s") % {"id": (new or {}).get("into", "?")}
     if event.kind == Kind.MERGED_FROM:
         return _("merged ticket #%(id)s into this one") % {"id": (new or {}).get("from", "?")}
+    if event.kind == Kind.MESSAGE_PUBLISHED:
+        return _("showed a message merged in from #%(id)s to this ticket's customer") % {
+            "id": (old or {}).get("from", "?")
+        }
     if event.kind == Kind.FIELDS_CHANGED:
         return _("changed %(fields)s") % {"fields": ", ".join(sorted((new or {}).keys()))}
     if event.kind == Kind.CC_CHANGED:

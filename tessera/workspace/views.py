@@ -306,6 +306,7 @@ def _ticket_page(
         "tags": _("Tags saved."),
         "merge": _("Ticket merged."),
         "split": _("New ticket created from the message."),
+        "publish": _("The message and its files are now shown to the customer."),
         "phone": _("Phone call logged: the caller sees this ticket in their portal."),
     }
     context = {
@@ -433,6 +434,17 @@ def _perform(user: User, ticket: Ticket, action: str, request: HttpRequest) -> A
             confirm_different_requesters=post.get("confirm_different_requesters") == "yes",
         )
         return target
+    if action == "publish":
+        message_id = parse_id(post.get("message", ""))
+        moved = (
+            access.visible_messages(user, ticket).filter(pk=message_id, ticket=ticket).first()
+            if message_id is not None
+            else None
+        )
+        if moved is None:
+            raise ValidationFailed(_("Choose a message to make public."), field="message")
+        tickets.publish_merged_message(actor=user, message=moved, confirm=post.get("confirm") == "yes")
+        return ticket
     if action == "split":
         message_id = parse_id(post.get("message", ""))
         message = (

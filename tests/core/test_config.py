@@ -81,4 +81,5 @@ def test_smtp_url_becomes_a_mailer(monkeypatch: pytest.MonkeyPatch) -> None:
         "password": "p/w",
         "use_tls": True,
         "use_ssl": False,
+        "timeout": 20,
     }

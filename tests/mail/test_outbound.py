@@ -287,7 +287,9 @@ def test_sweep_resends_rows_left_sending_by_a_dead_worker(smtp_sink: Any) -> Non
     run_pending_tasks()  # the original task finds nothing to claim
     assert smtp_sink.to("e@example.com") == []
     assert sweep_outbox(now=clock.now()) == 0  # not stale yet
-    assert sweep_outbox(now=clock.now() + timedelta(minutes=10)) == 1
+    # A short claim: re-sent on the next minute's sweep after it lapsed, not 5-6 minutes later.
+    assert sweep_outbox(now=clock.now() + outbound.STALE_CLAIM + timedelta(seconds=1)) == 1
+    assert timedelta(minutes=1) >= outbound.STALE_CLAIM
     run_pending_tasks()
     [message] = smtp_sink.to("e@example.com")
     assert message["Message-ID"] == email.message_id  # same id: receivers drop a duplicate
@@ -409,3 +411,29 @@ def test_a_row_whose_claim_was_taken_over_is_not_marked_sent_by_the_old_task(
     second.refresh_from_db()
     assert first.state == State.SENDING and first.claim == "other-worker" and first.attempt_log == []
     assert second.state == State.SENT
+
+
+def test_a_delivery_renews_its_claim_so_a_long_batch_is_not_sent_twice(
+    smtp_sink: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The claim is short, so a delivery renews it on the rest of its batch before each email: the sweep
+    # after each email of a slow batch (each takes most of a claim) re-queues nothing.
+    specs = [
+        EmailSpec(to=f"k{i}@example.com", subject="x", text="y", dedupe_key=f"renew:{i}") for i in range(3)
+    ]
+    queue_emails(specs)
+    pks = list(OutboundEmail.objects.order_by("pk").values_list("pk", flat=True))
+    now = [clock.now()]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    real_send = outbound.send_one
+    requeued: list[int] = []
+
+    def slow_send(connection: Any, email: OutboundEmail) -> str:
+        now[0] += outbound.STALE_CLAIM * 0.8
+        requeued.append(sweep_outbox(now=now[0]))
+        return real_send(connection, email)
+
+    monkeypatch.setattr(outbound, "send_one", slow_send)
+    assert deliver(pks)["sent"] == 3
+    assert requeued == [0, 0, 0]
+    assert len(smtp_sink.messages) == 3

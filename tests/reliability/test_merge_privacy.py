@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from tessera.core.errors import ValidationFailed
+from tessera.search.services import search_tickets
 from tessera.tickets import access, services
-from tessera.tickets.models import Attachment, Message, Ticket
+from tessera.tickets.models import Attachment, Message, Ticket, TimelineEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +83,7 @@ def test_after_a_merge_each_customer_sees_what_they_saw_before() -> None:
     portal.force_login(carla)
     assert "My contract" not in portal.get(f"/tickets/{target.reference}").content.decode()
     # An agent decides to show it on the merged ticket: now its customer sees it too.
-    services.publish_merged_message(actor=anna, message=Message.objects.get(body="My contract"))
+    services.publish_merged_message(actor=anna, message=Message.objects.get(body="My contract"), confirm=True)
     assert _download(carla, contract) == 200
     assert access.visible_messages(carla, target).filter(body="My contract").exists()
 
@@ -97,3 +98,66 @@ def test_merging_tickets_of_the_same_requester_needs_no_confirmation() -> None:
     services.merge_tickets(actor=anna, source=second, target=first)
     assert access.visible_messages(carla, first).filter(body="More").exists()
     assert _download(carla, Attachment.objects.get(filename="a.png")) == 200
+
+
+def _found(user: Any, words: str) -> set[int]:
+    return {ticket.pk for ticket in search_tickets(user, words).items}
+
+
+def test_an_agent_makes_a_moved_message_public_in_the_workspace_after_confirming_who_will_see_it() -> None:
+    carla, _bruno, anna, target, source, contract = _world()
+    services.merge_tickets(actor=anna, source=source, target=target, confirm_different_requesters=True)
+    moved = Message.objects.get(body="My contract")
+    assert target.pk not in _found(carla, "contract")
+    desk = Client()
+    desk.force_login(anna)
+    page = desk.get(f"/agent/tickets/{target.pk}/").content.decode()
+    assert "Show it to Carla" in page and 'name="confirm"' in page
+    refused = desk.post(f"/agent/tickets/{target.pk}/publish", {"message": moved.pk})
+    assert refused.status_code == 422 and "Carla" in refused.content.decode()
+    assert Message.objects.get(pk=moved.pk).merged_from_id == source.pk
+    assert _download(carla, contract) == 404
+    done = desk.post(f"/agent/tickets/{target.pk}/publish", {"message": moved.pk, "confirm": "yes"})
+    assert done.status_code == 302
+    assert Message.objects.get(pk=moved.pk).merged_from_id is None
+    assert _download(carla, contract) == 200
+    assert target.pk in _found(carla, "contract")  # the search document followed at once
+    audit = TimelineEvent.objects.get(ticket=target, kind=TimelineEvent.Kind.MESSAGE_PUBLISHED)
+    assert (audit.actor, audit.message_id, audit.old) == (anna, moved.pk, {"from": source.pk})
+    assert not access.visible_events(carla, target).filter(pk=audit.pk).exists()
+    page = desk.get(f"/agent/tickets/{target.pk}/").content.decode()
+    assert "My contract" in page and "Show it to Carla" not in page
+
+
+def test_the_api_makes_a_moved_message_public_only_for_an_agent_of_the_ticket_who_confirms() -> None:
+    carla, bruno, anna, target, source, contract = _world()
+    services.merge_tickets(actor=anna, source=source, target=target, confirm_different_requesters=True)
+    moved = Message.objects.get(body="My contract")
+    url = f"/api/v1/tickets/{target.pk}/messages/{moved.pk}/publish"
+
+    def post(user: Any, body: dict[str, Any]) -> Any:
+        return Client().post(
+            url,
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {factories.token_for(user)}"},
+        )
+
+    listed = (
+        Client()
+        .get(f"/api/v1/tickets/{target.pk}", headers={"Authorization": f"Bearer {factories.token_for(anna)}"})
+        .json()["messages"]
+    )
+    assert [m["merged_from"] for m in listed if m["id"] == moved.pk] == [source.pk]
+    assert post(carla, {"confirm": True}).status_code == 404  # she cannot see the message
+    assert post(bruno, {"confirm": True}).status_code == 404  # nor he the ticket
+    assert post(factories.agent("billing", name="bea"), {"confirm": True}).status_code == 404
+    refused = post(anna, {"confirm": False})
+    assert refused.status_code == 422 and "Carla" in refused.json()["detail"]
+    assert post(anna, {}).status_code == 422
+    assert Message.objects.get(pk=moved.pk).merged_from_id == source.pk
+    published = post(anna, {"confirm": True})
+    assert published.status_code == 200 and published.json()["merged_from"] is None
+    assert _download(carla, contract) == 200 and target.pk in _found(carla, "contract")
+    again = post(anna, {"confirm": True})
+    assert again.status_code == 422

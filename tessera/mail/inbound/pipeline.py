@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from tessera.accounts.models import Department, User
 from tessera.accounts.services import create_contact
 from tessera.core import clock
-from tessera.core.errors import DomainError, IllegalTransition
+from tessera.core.errors import DomainError, IllegalTransition, ValidationFailed
 from tessera.core.refcache import ReferenceTable
 from tessera.mail import ids, security
 from tessera.mail.inbound.auth import Verdict, authenticate
@@ -43,7 +43,7 @@ from tessera.mail.notify import quiet, refused_files, send_refused_files
 from tessera.mail.outbound import mark_bouncing
 from tessera.mail.tracking import clear_undeliverable, record_bounce
 from tessera.tickets import access
-from tessera.tickets.attachments import FileRefused, check_file, refusal_text
+from tessera.tickets.attachments import CheckedFile, FileRefused, check_daily_quota, check_file, refusal_text
 from tessera.tickets.events import record_event
 from tessera.tickets.models import Channel, Priority, Ticket, TimelineEvent
 from tessera.tickets.services import BODY_MAX, NewTicket, add_reply, create_ticket
@@ -203,7 +203,7 @@ def _process(row: InboundMessage) -> Outcome:
             detail=_("Reply tokens that are not ours: %(tokens)s") % {"tokens": ", ".join(bad_tokens[:10])},
             inbound=row,
         )
-    content = _attachments(mail.parts)
+    content = _attachments(mail.parts, user)
     content.dropped[:0] = mail.notes
     # RFC 3834: automatic mail, and mail that asks for no automatic reply, is never acknowledged.
     content.acknowledge = not (mail.auto or mail.suppress_ack)
@@ -339,19 +339,30 @@ def _over_rate(row: InboundMessage, sender: str) -> bool:
     return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
-def _attachments(parts: list[Part]) -> Content:
-    """Files that pass the ticket attachment rules; each refused one is kept with its reason."""
+def _attachments(parts: list[Part], sender: User | None) -> Content:
+    """Files that pass the ticket attachment rules and the sender's daily quota; each refused one is kept
+    with its reason."""
     content = Content(files=[], refusals=[])
+    checked: list[CheckedFile] = []
     for part in parts:
         if len(content.files) >= settings.TESSERA_MAX_ATTACHMENTS:
             error = FileRefused("too_many", name=part.filename, max=settings.TESSERA_MAX_ATTACHMENTS)
         else:
             upload = ContentFile(part.content, name=part.filename)
             try:
-                check_file(upload)
+                this = check_file(upload)
+                check_daily_quota(sender, [*checked, this])
             except FileRefused as refused:
                 error = refused
+            except ValidationFailed:  # the daily quota: per file, so the message and other files are kept
+                error = FileRefused(
+                    "quota",
+                    name=part.filename,
+                    files=settings.TESSERA_DAILY_UPLOAD_FILES,
+                    megabytes=settings.TESSERA_DAILY_UPLOAD_BYTES // (1024 * 1024),
+                )
             else:
+                checked.append(this)
                 content.files.append(upload)
                 continue
         content.refusals.append({"reason": error.reason, "params": error.params})
