@@ -341,6 +341,7 @@ class TimelineEvent(models.Model):
         ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
         MERGED = "merged", _("Merged")
         MERGED_FROM = "merged_from", _("Ticket merged in")
+        MESSAGE_PUBLISHED = "message_published", _("Merged message made public")
         SLA_WARNING = "sla_warning", _("SLA target nearly due")
         SLA_BREACHED = "sla_breached", _("SLA target breached")
 

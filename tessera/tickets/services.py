@@ -629,9 +629,20 @@ def publish_merged_message(*, actor: User, message: Message) -> Message:
         raise ValidationFailed(_("This message is already shown on this ticket."), field="message")
     with transaction.atomic():
         Attachment.objects.filter(message=message).update(merged_from=None)
+        merged_from = message.merged_from_id
         message.merged_from = None
         message.save(update_fields=["merged_from"])
-        _bump(ticket, None, conditional=False)
+        ticket = _bump(ticket, None, conditional=False)
+        # Agents' record of the decision; listeners (search) refresh what customers may now find. The
+        # message is named in `new`, not linked: it stays shown where it is, not as this event.
+        record_event(
+            ticket=ticket,
+            actor=actor,
+            channel=Channel.WEB,
+            kind=Kind.MESSAGE_PUBLISHED,
+            new={"message": message.pk, "from": merged_from},
+            is_public=False,
+        )
     return message
 
 

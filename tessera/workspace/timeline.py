@@ -125,6 +125,8 @@ def describe(event: TimelineEvent, names: dict[str, dict[Any, str]]) -> str:
         return _("merged this ticket into #%(id)s") % {"id": (new or {}).get("into", "?")}
     if event.kind == Kind.MERGED_FROM:
         return _("merged ticket #%(id)s into this one") % {"id": (new or {}).get("from", "?")}
+    if event.kind == Kind.MESSAGE_PUBLISHED:
+        return _("made a message merged in from #%(id)s public") % {"id": (new or {}).get("from", "?")}
     if event.kind == Kind.FIELDS_CHANGED:
         return _("changed %(fields)s") % {"fields": ", ".join(sorted((new or {}).keys()))}
     if event.kind == Kind.CC_CHANGED:
