@@ -28,6 +28,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,24 +114,26 @@ def build_index() -> None:
     print(f"{written} search documents written in {time.monotonic() - started:.0f} s")
 
 
-def search_sql(user: User, query: str) -> tuple[str, float]:
-    """The slowest statement of one search, and its time."""
+def search_sql(search: Callable[[User, str], Any], user: User, query: str) -> list[str]:
+    """The statements of one search."""
     with CaptureQueriesContext(connection) as captured:
-        search_tickets(user, query)
-    slowest = max(captured.captured_queries, key=lambda q: float(q["time"]))
-    return slowest["sql"], float(slowest["time"]) * 1000
+        search(user, query)
+    return [q["sql"] for q in captured.captured_queries]
 
 
-def explain(name: str, statements: list[tuple[str, float]]) -> None:
-    """Buffers (shared hit + read) and execution time of each statement, median and max."""
+def explain(name: str, searches: list[list[str]]) -> None:
+    """Buffers (shared hit + read) and execution time of each search, all its statements summed."""
     buffers, times = [], []
-    for sql, _ in statements:
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
-            (plan,) = cursor.fetchone()[0]
-        top = plan["Plan"]
-        buffers.append(top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0))
-        times.append(plan["Execution Time"])
+    for statements in searches:
+        touched = spent = 0.0
+        for sql in statements:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+                (plan,) = cursor.fetchone()[0]
+            touched += plan["Plan"].get("Shared Hit Blocks", 0) + plan["Plan"].get("Shared Read Blocks", 0)
+            spent += plan["Execution Time"]
+        buffers.append(touched)
+        times.append(spent)
     print(
         f"{name:<52} n={len(buffers):<4} buffers median={statistics.median(buffers):8.0f} "
         f"max={max(buffers):8.0f}  exec median={statistics.median(times):7.1f} ms max={max(times):7.1f} ms"
@@ -185,7 +188,7 @@ def main() -> None:
 
     def query_kinds() -> dict[str, Callable[[], str]]:
         kinds: dict[str, Callable[[], str]] = {
-            f"1-3 subject words ({language})": lambda language=language: rng.choice(phrases[language])
+            f"1-3 subject words ({language})": partial(rng.choice, phrases[language])
             for language in LANGUAGES
         }
         kinds |= {
@@ -198,6 +201,7 @@ def main() -> None:
         }
         return kinds
 
+    search: Callable[[User, str], Any] = search_tickets
     cpu = backend_cpu()
     results: dict[str, dict[str, float]] = {}
     everything: tuple[list[float], list[float]] = ([], [])
@@ -208,9 +212,10 @@ def main() -> None:
             if not chosen(kind, args.kinds):
                 continue
             if args.explain:
-                explain(f"search {label}: {kind}", [search_sql(user, make()) for _ in range(args.explain)])
+                statements = [search_sql(search, user, make()) for _ in range(args.explain)]
+                explain(f"search {label}: {kind}", statements)
                 continue
-            samples = timed(lambda user=user, make=make: search_tickets(user, make()), args.rounds, cpu)
+            samples = timed(partial(lambda u, m: search(u, m()), user, make), args.rounds, cpu)
             everything[0].extend(samples[0])
             everything[1].extend(samples[1])
             results[f"search {label}: {kind}"] = report(f"search {label}: {kind}", *samples)

@@ -31,7 +31,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import BooleanField, F, Func, Max, Q, QuerySet, Value, prefetch_related_objects
+from django.db.models import Q, QuerySet, Value, prefetch_related_objects
 from django.db.models.expressions import CombinedExpression, RawSQL
 from django.utils.translation import gettext as _
 
@@ -46,8 +46,6 @@ QUERY_MAX = 200
 TERMS_MAX = 12
 PAGE_SIZE = 25
 PREFIX_MIN = 3
-# PostgreSQL: how many of the newest tickets a search tests one by one before it reads the GIN index.
-WALK = 4000
 _WORD = re.compile(r"\w", re.UNICODE)
 
 # PostgreSQL text search configuration of each user language; any other language is 'simple'.
@@ -217,71 +215,23 @@ def _exact(words: list[str]) -> list[QuerySet[Any, Any]]:
     ]
 
 
-def _parts(user: User, words: list[str]) -> tuple[str, list[str], list[QuerySet[Any, Any]]]:
-    """The document column the user may match, the words to match in it and the exact lookups."""
-    column = "everything" if access.reads_internal_messages(user) else "public"
-    exact = _exact(words)
-    if (number := ticket_number(words)) is not None:
-        words = [str(number)]  # TS-42 also finds the tickets that mention 42 (as TS-42, #42 or 42)
-    return column, words, exact
-
-
-def _matched(user: User, column: str, words: list[str]) -> Q:
-    if connection.vendor == "postgresql":
-        return Q(**{f"search_document__{column}__matches": _postgres_query(user, words)})
-    match = f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s"  # noqa: S608 - constant SQL
-    return Q(pk__in=RawSQL(match, (_fts5_query(words, column),)))  # noqa: S611 - words are a parameter
-
-
 def text_filter(user: User, text: str) -> Q | None:
     """A filter for querysets of tickets matching `text` (None when there is nothing to look for)."""
     words = terms(text)
     if not words:
         return None
-    column, words, exact = _parts(user, words)
-    matched = _matched(user, column, words)
+    column = "everything" if access.reads_internal_messages(user) else "public"
+    exact = _exact(words)
+    if (number := ticket_number(words)) is not None:
+        words = [str(number)]  # TS-42 also finds the tickets that mention 42 (as TS-42, #42 or 42)
+    if connection.vendor == "postgresql":
+        matched = Q(**{f"search_document__{column}__matches": _postgres_query(user, words)})
+    else:
+        match = f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s"  # noqa: S608 - constant SQL
+        matched = Q(pk__in=RawSQL(match, (_fts5_query(words, column),)))  # noqa: S611 - words are a parameter
     if not exact:
         return matched
     return Q(pk__in=Ticket.objects.filter(matched).values("pk").union(*exact))
-
-
-def _newest(
-    user: User, tickets: QuerySet[Ticket], words: list[str], count: int, below: int | None
-) -> list[Ticket]:
-    """The `count` newest of `tickets` (all below the id `below`, when given) that match the words."""
-    if connection.vendor != "postgresql":
-        # FTS5 hands its matches to the IN list, and SQLite walks them newest first (20-32 ms for common
-        # words at 100,000 tickets: docs/decisions/0001-search-documents.md).
-        return list(tickets.filter(text_filter(user, " ".join(words))).order_by("-id")[:count])
-    column, text_words, exact = _parts(user, words)
-    found = _newest_postgres(tickets, column, _postgres_query(user, text_words), count, below)
-    if exact:  # a number or an address: few tickets, from their own indexes
-        found += tickets.filter(pk__in=exact[0].union(*exact[1:])).order_by("-id")[:count]
-        found = sorted({t.pk: t for t in found}.values(), key=lambda t: -t.pk)[:count]
-    return found
-
-
-def _newest_postgres(
-    tickets: QuerySet[Ticket], column: str, query: SearchQuery, count: int, below: int | None
-) -> list[Ticket]:
-    """Newest first without reading every match (docs/decisions/0001-search-documents.md). PostgreSQL
-    estimates a search's matches from its words' frequencies as if the words were independent; those of a
-    common phrase are not, so it read all 21,000 matches of a phrase to keep 25. Instead:
-
-    1. The WALK newest tickets (below `below`, the cursor) are walked newest first and their documents
-       tested one by one, stopping at `count` hits: a common phrase is found there. The test is
-       `ts_match_vq`, the function behind `@@`, which no index serves, so the planner walks.
-    2. Only when the words are rarer than that among the newest tickets is the GIN index read, for the
-       tickets below them: the words are rare there too, so few documents match."""
-    if below is None:
-        below = (Ticket.objects.aggregate(newest=Max("pk"))["newest"] or 0) + 1
-    floor = below - 1 - WALK
-    walked = Func(F(f"search_document__{column}"), query, function="ts_match_vq", output_field=BooleanField())
-    found = list(tickets.filter(walked, pk__gt=floor).order_by("-id")[:count])
-    if len(found) < count:
-        rest = tickets.filter(pk__lte=floor, **{f"search_document__{column}__matches": query})
-        found += rest.order_by("-id")[: count - len(found)]
-    return found
 
 
 def named_ticket(user: User, text: str) -> Ticket | None:
@@ -303,14 +253,10 @@ def search_tickets(
 ) -> Page[Ticket]:
     """One page of matching tickets the user may see, newest first (keyset pagination on id). A ticket
     the search names by its number comes first, on the first page."""
-    words = terms(query)
-    if not words:
-        return Page(items=[], next_cursor=None)
-    tickets = access.visible_tickets(user)
+    tickets = search_queryset(user, query)
     named = named_ticket(user, query)
     if named is not None:
         tickets = tickets.exclude(pk=named.pk)
-    before = None
     if cursor:
         (before,) = decode_cursor(cursor, 1)
         if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
@@ -318,7 +264,7 @@ def search_tickets(
         tickets = tickets.filter(pk__lt=before)
     lead = [named] if named is not None and not cursor else []
     room = limit - len(lead)
-    found = _newest(user, tickets, words, room + 1, before)
+    found = list(tickets.order_by("-id")[: room + 1])
     items = lead + found[:room]
     # Related rows after the LIMIT: joined before it, a common phrase (21,000 matches at 300,000 tickets)
     # joined four tables for every match before keeping 25 (385 of 400 ms).

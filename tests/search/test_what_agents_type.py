@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from tessera.catalog.models import CustomerService
-from tessera.search.services import search_queryset, search_tickets
+from tessera.search.services import search_tickets
 from tessera.tickets import services
 from tessera.tickets.models import Message, Ticket, TimelineEvent
 from tests import factories
@@ -224,29 +224,3 @@ def test_publishing_a_merged_message_refreshes_what_customers_find() -> None:
     assert ids(agent, "ocelot") == {target.pk}
     event = TimelineEvent.objects.get(ticket=target, kind=TimelineEvent.Kind.MESSAGE_PUBLISHED)
     assert (event.actor, event.is_public, event.new["from"]) == (agent, False, source.pk)
-
-
-# Newest first on PostgreSQL: a walk of the newest tickets, then the GIN index below them -----------------
-
-
-@pytest.mark.parametrize("walk", [0, 1, 3, 4000])
-def test_the_walk_and_the_index_give_the_orms_answer(walk: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Whatever the split between the walk of the newest tickets and the GIN index below them, every
-    page holds what the plain ORM filter (search_queryset, the queue filter's) gives, in its order."""
-    monkeypatch.setattr("tessera.search.services.WALK", walk)
-    carla = factories.customer("carla")
-    agent = factories.agent("technical")
-    for n in range(9):
-        ticket = factories.ticket(carla, subject=f"Parrot {n}" if n % 3 else f"Other {n}", dept="technical")
-        if n % 4 == 0:
-            services.add_note(actor=agent, ticket=ticket, body="parrot seen internally")
-        if n == 5:
-            Ticket.objects.filter(pk=ticket.pk).update(
-                assignee=None, department=factories.department("billing")
-            )
-    for user in (agent, carla, factories.admin()):
-        expected = [t.pk for t in search_queryset(user, "parrot").order_by("-id")]
-        assert expected  # the comparison means something
-        for limit in (1, 2, 25):
-            assert order(user, "parrot", limit) == expected, (user, limit)
-        assert order(user, "parr", 2) == expected  # a prefix
