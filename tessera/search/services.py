@@ -9,6 +9,9 @@ than every other ticket list. PostgreSQL matches the tsvectors with Django's Sea
 table. A ticket's words may be spread over its conversation. The user's text never reaches the engine's
 query syntax: it is cut into words and each word is a phrase (`phraseto_tsquery`, a quoted FTS5 string),
 so operators, quotes and parentheses are just text, and an IPv6 address or a host name stays one phrase.
+A word of three letters or more is also a prefix (`invoic` finds `invoice`); one with a digit or a sign
+(an address, an order number, an error code) matches whole. A ticket number or an email address also
+finds that ticket, or that person's tickets, through their own indexes.
 
 Languages: PostgreSQL stems a ticket's text with its requester's language (PostgreSQL 15 has no Polish
 configuration: 'simple' for pl) and keeps the words as written too ('simple'). A search matches its
