@@ -1,7 +1,10 @@
 """Latency of full-text ticket search (first page, permission-filtered) and of the workspace's bounded
 queue counts, on whatever database DATABASE_URL / TESSERA_DATA_DIR points at.
 
-Target (issue 3): search p99 < 100 ms at 1,000,000 tickets on PostgreSQL, and at 100k on SQLite.
+Target (issue 16): 1-3 words in any of the four languages and lookups by ticket number, email address or
+IP address, p99 < 100 ms at one connection. The word queries are 1-3 consecutive words of real subjects
+(as bench/load.py), per requester language; the lookups are random ticket numbers, customer emails and
+server IPs of the data set.
 
 Run (read-only, except --build-index):
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/tessera_bench TESSERA_DEBUG=false \\
@@ -20,10 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from tessera.accounts.models import User  # noqa: E402
 from tessera.search.models import SearchDocument  # noqa: E402
@@ -43,15 +49,23 @@ from tessera.search.services import reindex, search_tickets  # noqa: E402
 from tessera.tickets.models import Ticket  # noqa: E402
 from tessera.workspace.queries import queue_counts  # noqa: E402
 
-# Words of bench/generate.py's vocabulary: each is in roughly one ticket in eight (the worst case: a
-# common word), plus unique words (a ticket number in the body) and words that match nothing.
-COMMON = ("firewall", "invoice", "timeout", "mailbox", "backup", "dns", "password", "refund")
-# bench/generate.py's whole vocabulary (its WORDS), for queries of many words.
-VOCABULARY = (
-    *("server", "invoice", "email", "password", "vps", "dns", "backup", "refund", "domain", "ssl"),
-    *("login", "spam", "bandwidth", "outage", "renewal", "mailbox", "timeout", "firewall", "payment"),
-    "migration",
-)
+LANGUAGES = ("en", "it", "pl", "fr")
+SAMPLE = 60  # tickets per language whose subjects give the word queries
+
+
+def subject_queries(rng: random.Random, language: str) -> list[str]:
+    """1-3 consecutive words (three letters or more) of real subjects in `language`, as bench/load.py."""
+    pks = list(Ticket.objects.filter(requester__language=language).values_list("pk", flat=True)[:20000])
+    queries = []
+    for subject in Ticket.objects.filter(pk__in=rng.sample(pks, min(SAMPLE, len(pks)))).values_list(
+        "subject", flat=True
+    ):
+        words = [w for w in re.findall(r"\w+", subject) if len(w) > 2 and not w.isdigit()]
+        if words:
+            size = rng.randint(1, min(3, len(words)))
+            start = rng.randint(0, len(words) - size)
+            queries.append(" ".join(words[start : start + size]))
+    return queries
 
 
 def backend_cpu() -> Callable[[], float]:
@@ -100,11 +114,44 @@ def build_index() -> None:
     print(f"{written} search documents written in {time.monotonic() - started:.0f} s")
 
 
+def search_sql(search: Callable[[User, str], Any], user: User, query: str) -> list[str]:
+    """The statements of one search."""
+    with CaptureQueriesContext(connection) as captured:
+        search(user, query)
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def explain(name: str, searches: list[list[str]]) -> None:
+    """Buffers (shared hit + read) and execution time of each search, all its statements summed."""
+    buffers, times = [], []
+    for statements in searches:
+        touched = spent = 0.0
+        for sql in statements:
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
+                (plan,) = cursor.fetchone()[0]
+            touched += plan["Plan"].get("Shared Hit Blocks", 0) + plan["Plan"].get("Shared Read Blocks", 0)
+            spent += plan["Execution Time"]
+        buffers.append(touched)
+        times.append(spent)
+    print(
+        f"{name:<52} n={len(buffers):<4} buffers median={statistics.median(buffers):8.0f} "
+        f"max={max(buffers):8.0f}  exec median={statistics.median(times):7.1f} ms max={max(times):7.1f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=200, help="queries per kind")
     parser.add_argument("--kinds", default="", help="comma-separated substrings of the query kinds to run")
     parser.add_argument("--people", default="", help="comma-separated substrings of the roles to run")
+    parser.add_argument(
+        "--explain",
+        type=int,
+        default=0,
+        help="PostgreSQL: instead of timing, EXPLAIN (ANALYZE, BUFFERS) the slowest statement of N searches "
+        "per kind and report the buffers they touched (robust on a shared machine)",
+    )
     parser.add_argument("--build-index", action="store_true", help="write missing search documents first")
     args = parser.parse_args()
     rng = random.Random(7)
@@ -130,18 +177,31 @@ def main() -> None:
             print(f"{label}: member of {person.memberships.count()} department(s)")
     print(f"customer: {Ticket.objects.filter(requester=customer_user).count()} tickets")
 
+    phrases = {language: subject_queries(rng, language) for language in LANGUAGES}
+    common = {  # the subject words most tickets share, per language
+        language: [w for q in queries for w in q.split()] for language, queries in phrases.items()
+    }
+    ips = [str(ip) for ip in Ticket.objects.exclude(server_ip=None).values_list("server_ip", flat=True)[:500]]
+    emails = list(
+        User.objects.filter(role=User.Role.CUSTOMER).values_list("email", flat=True).order_by("?")[:200]
+    )
+
     def query_kinds() -> dict[str, Callable[[], str]]:
-        return {
-            "one common word": lambda: rng.choice(COMMON),
-            "two common words": lambda: " ".join(rng.sample(COMMON, 2)),
-            # Every word must match: the more words, the rarer the tickets that have them all.
-            "four common words": lambda: " ".join(rng.sample(VOCABULARY, 4)),
-            "eight common words": lambda: " ".join(rng.sample(VOCABULARY, 8)),
-            "twelve common words": lambda: " ".join(rng.sample(VOCABULARY, 12)),
-            "unique word (a ticket number)": lambda: str(rng.randrange(1, tickets + 1)),
+        kinds: dict[str, Callable[[], str]] = {
+            f"1-3 subject words ({language})": partial(rng.choice, phrases[language])
+            for language in LANGUAGES
+        }
+        kinds |= {
+            "most frequent subject word": lambda: max(set(common["en"]), key=common["en"].count),
+            "word prefix (5 letters)": lambda: rng.choice([w for w in common["en"] if len(w) > 5])[:5],
+            "ticket number (TS-n)": lambda: f"TS-{rng.randrange(1, tickets + 1)}",
+            "email address": lambda: rng.choice(emails),
+            "IP address (v4 or v6)": lambda: rng.choice(ips),
             "no match": lambda: f"zqx{rng.randrange(10**6)}",
         }
+        return kinds
 
+    search: Callable[[User, str], Any] = search_tickets
     cpu = backend_cpu()
     results: dict[str, dict[str, float]] = {}
     everything: tuple[list[float], list[float]] = ([], [])
@@ -151,7 +211,11 @@ def main() -> None:
         for kind, make in query_kinds().items():
             if not chosen(kind, args.kinds):
                 continue
-            samples = timed(lambda user=user, make=make: search_tickets(user, make()), args.rounds, cpu)
+            if args.explain:
+                statements = [search_sql(search, user, make()) for _ in range(args.explain)]
+                explain(f"search {label}: {kind}", statements)
+                continue
+            samples = timed(partial(lambda u, m: search(u, m()), user, make), args.rounds, cpu)
             everything[0].extend(samples[0])
             everything[1].extend(samples[1])
             results[f"search {label}: {kind}"] = report(f"search {label}: {kind}", *samples)

@@ -9,6 +9,9 @@ than every other ticket list. PostgreSQL matches the tsvectors with Django's Sea
 table. A ticket's words may be spread over its conversation. The user's text never reaches the engine's
 query syntax: it is cut into words and each word is a phrase (`phraseto_tsquery`, a quoted FTS5 string),
 so operators, quotes and parentheses are just text, and an IPv6 address or a host name stays one phrase.
+A word of three letters or more is also a prefix (`invoic` finds `invoice`); one with a digit or a sign
+(an address, an order number, an error code) matches whole. A ticket number or an email address also
+finds that ticket, or that person's tickets, through their own indexes.
 
 Languages: PostgreSQL stems a ticket's text with its requester's language (PostgreSQL 15 has no Polish
 configuration: 'simple' for pl) and keeps the words as written too ('simple'). A search matches its
@@ -45,6 +48,7 @@ from tessera.tickets.models import Message, Ticket, TimelineEvent
 QUERY_MAX = 200
 TERMS_MAX = 12
 PAGE_SIZE = 25
+PREFIX_MIN = 3
 _WORD = re.compile(r"\w", re.UNICODE)
 
 # PostgreSQL text search configuration of each user language; any other language is 'simple'.
@@ -56,6 +60,7 @@ TEXT_EVENTS = {
     TimelineEvent.Kind.FIELDS_CHANGED,
     TimelineEvent.Kind.MERGED,
     TimelineEvent.Kind.MERGED_FROM,
+    TimelineEvent.Kind.MESSAGE_PUBLISHED,
 }
 # The incident details that are text worth finding (an IP address, an order number, an error message).
 TEXT_DETAILS = (
@@ -79,6 +84,8 @@ def _vector(text: str, config: str) -> SearchVector | CombinedExpression:
 def _document(ticket: Ticket, messages: Iterable[tuple[str, str, int | None]]) -> SearchDocument:
     public = [ticket.subject, ticket.description]
     public += [str(value) for name in TEXT_DETAILS if (value := getattr(ticket, name))]
+    if service := ticket.customer_service:  # the service the customer picked: its order number and IPs
+        public += [service.name, service.order_number, *map(str, service.ip_addresses)]
     notes: list[str] = []
     for kind, body, merged_from_id in messages:
         (public if access.shown_to_customers(kind, merged_from_id) else notes).append(body)
@@ -111,7 +118,9 @@ def index_ticket(ticket: Ticket) -> None:
 
 def reindex(tickets: QuerySet[Ticket] | None = None, *, batch_size: int = 500) -> int:
     """Rebuild the search documents of `tickets` (all by default), in batches; returns how many."""
-    tickets = (Ticket.objects.all() if tickets is None else tickets).select_related("requester")
+    tickets = (Ticket.objects.all() if tickets is None else tickets).select_related(
+        "requester", "customer_service"
+    )
     done, after = 0, 0
     while True:
         with transaction.atomic():
@@ -153,40 +162,60 @@ def terms(text: str) -> list[str]:
     return [chunk for chunk in text.split() if _WORD.search(chunk)][:TERMS_MAX]
 
 
+def _prefix(word: str) -> bool:
+    """Words of letters only, three or more, also match as the start of a longer word (`invoic` finds
+    `invoice`). Numbers, addresses and codes match whole: 203.0.113.1 must not find 203.0.113.17."""
+    return len(word) >= PREFIX_MIN and word.isalpha()
+
+
+def _postgres_word(word: str, config: str) -> SearchQuery:
+    if not _prefix(word):
+        return SearchQuery(word, config=config, search_type="phrase")
+    # to_tsquery syntax; the word is letters only, so it holds no operator.
+    return SearchQuery(f"{word}:*", config=config, search_type="raw")
+
+
 def _postgres_query(user: User, words: list[str]) -> SearchQuery:
-    """Every word, each as a phrase, all as the searcher's language stems them or all as written. Two
-    alternatives at most: the planner adds up their estimates, and needs them close to the truth to
-    choose between walking the newest tickets and reading the GIN index."""
+    """Every word, each as a phrase or a prefix, all as the searcher's language stems them or all as
+    written. Two alternatives at most: the planner adds up their estimates."""
     configs = dict.fromkeys([LANGUAGE_CONFIGS.get(user.language, "simple"), "simple"])
-    return reduce(
-        or_,
-        (
-            reduce(and_, (SearchQuery(word, config=config, search_type="phrase") for word in words))
-            for config in configs
-        ),
-    )
+    return reduce(or_, (reduce(and_, (_postgres_word(word, config) for word in words)) for config in configs))
 
 
 def _fts5_query(words: list[str], column: str) -> str:
-    # Each word is a quoted FTS5 string (a phrase of its tokens); quotes inside are doubled.
-    phrases = " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    # Each word is a quoted FTS5 string (a phrase of its tokens; quotes inside are doubled), a prefix
+    # query (`"invoic" *`) when it is a word of letters.
+    phrases = " ".join(
+        '"' + word.replace('"', '""') + '"' + (" *" if _prefix(word) else "") for word in words
+    )
     return f"{{{column}}} : ({phrases})"
 
 
-def _exact(words: list[str]) -> list[QuerySet[Ticket, Any]]:
-    """A search that is one ticket number (TS-1042, #1042, 1042) or one email address also finds the
-    ticket with that number, or the tickets that address requested, through their own indexes."""
+def ticket_number(words: list[str]) -> int | None:
+    """The ticket number a search is on its own: TS-1042, TS1042, #1042 or 1042."""
+    if len(words) != 1:
+        return None
+    prefix = re.escape(settings.TESSERA_TICKET_PREFIX)
+    number = re.fullmatch(rf"(?:{prefix}-?|#)?(\d{{1,18}})", words[0], re.IGNORECASE)
+    return int(number[1]) if number and 0 < int(number[1]) < 2**63 else None
+
+
+def _exact(words: list[str]) -> list[QuerySet[Any, Any]]:
+    """A search that is one ticket number or one email address also finds the ticket with that number,
+    or the tickets that person requested or is copied on, through their own indexes."""
+    if (number := ticket_number(words)) is not None:
+        return [Ticket.objects.filter(pk=number).values("pk")]
     if len(words) != 1:
         return []
-    word = words[0]
-    prefix = re.escape(settings.TESSERA_TICKET_PREFIX)
-    if number := re.fullmatch(rf"(?:{prefix}-?|#)?(\d{{1,18}})", word, re.IGNORECASE):
-        return [Ticket.objects.filter(pk=int(number[1])).values("pk")]
     try:
-        validate_email(word)
+        validate_email(words[0])
     except ValidationError:
         return []
-    return [Ticket.objects.filter(requester__email=word.lower()).values("pk")]
+    email = words[0].lower()  # addresses are stored lower-cased (accounts.models.UserManager)
+    return [
+        Ticket.objects.filter(requester__email=email).values("pk"),
+        Ticket.cc.through.objects.filter(user__email=email).values("ticket_id"),
+    ]
 
 
 def text_filter(user: User, text: str) -> Q | None:
@@ -195,15 +224,23 @@ def text_filter(user: User, text: str) -> Q | None:
     if not words:
         return None
     column = "everything" if access.reads_internal_messages(user) else "public"
+    exact = _exact(words)
+    if (number := ticket_number(words)) is not None:
+        words = [str(number)]  # TS-42 also finds the tickets that mention 42 (as TS-42, #42 or 42)
     if connection.vendor == "postgresql":
         matched = Q(**{f"search_document__{column}__matches": _postgres_query(user, words)})
     else:
         match = f"SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH %s"  # noqa: S608 - constant SQL
         matched = Q(pk__in=RawSQL(match, (_fts5_query(words, column),)))  # noqa: S611 - words are a parameter
-    exact = _exact(words)
     if not exact:
         return matched
     return Q(pk__in=Ticket.objects.filter(matched).values("pk").union(*exact))
+
+
+def named_ticket(user: User, text: str) -> Ticket | None:
+    """The ticket a search names by its number, when the user may see it (the search box opens it)."""
+    number = ticket_number(terms(text))
+    return None if number is None else access.visible_tickets(user).filter(pk=number).first()
 
 
 def search_queryset(user: User, text: str) -> QuerySet[Ticket]:
@@ -217,16 +254,27 @@ def search_queryset(user: User, text: str) -> QuerySet[Ticket]:
 def search_tickets(
     user: User, query: str, cursor: str | None = None, *, limit: int = PAGE_SIZE
 ) -> Page[Ticket]:
-    """One page of matching tickets the user may see, newest first (keyset pagination on id)."""
+    """One page of matching tickets the user may see, newest first (keyset pagination on id). A ticket
+    the search names by its number comes first, on the first page."""
     tickets = search_queryset(user, query)
+    named = named_ticket(user, query)
+    if named is not None:
+        tickets = tickets.exclude(pk=named.pk)
     if cursor:
         (before,) = decode_cursor(cursor, 1)
         if not isinstance(before, int) or isinstance(before, bool) or not 0 < before < 2**63:
             raise ValidationFailed(_("The cursor is not valid."), field="cursor")
         tickets = tickets.filter(pk__lt=before)
-    found = list(tickets.order_by("-id")[: limit + 1])
-    items = found[:limit]
+    lead = [named] if named is not None and not cursor else []
+    room = limit - len(lead)
+    found = list(tickets.order_by("-id")[: room + 1])
+    items = lead + found[:room]
     # Related rows after the LIMIT: joined before it, a common phrase (21,000 matches at 300,000 tickets)
     # joined four tables for every match before keeping 25 (385 of 400 ms).
     prefetch_related_objects(items, "priority", "department", "requester", "assignee")
-    return Page(items=items, next_cursor=encode_cursor([items[-1].pk]) if len(found) > limit else None)
+    next_cursor = None
+    if len(found) > room:
+        # The next page starts below the last hit of this one (at the first when the named ticket filled
+        # a page of one).
+        next_cursor = encode_cursor([found[room - 1].pk if room else found[0].pk + 1])
+    return Page(items=items, next_cursor=next_cursor)

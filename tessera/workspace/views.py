@@ -32,7 +32,7 @@ from tessera.core.errors import DomainError, NotFound, ValidationFailed
 from tessera.core.ids import parse_id
 from tessera.core.pagination import paginate
 from tessera.mail.tracking import delivery_problems
-from tessera.search.services import search_tickets
+from tessera.search.services import named_ticket, search_tickets
 from tessera.sla import queries as sla
 from tessera.tickets import access
 from tessera.tickets import services as tickets
@@ -171,6 +171,9 @@ def search(request: HttpRequest) -> HttpResponse:
     rows: list[Ticket] = []
     next_cursor = None
     try:
+        # A ticket number the agent may see opens that ticket, as in every help desk's search box.
+        if not request.GET.get("cursor") and (named := named_ticket(user, text)) is not None:
+            return redirect("workspace:ticket", ticket_id=named.pk)
         page = search_tickets(user, text, request.GET.get("cursor") or None)
         rows, next_cursor = page.items, page.next_cursor
     except ValidationFailed as failure:
