@@ -22,6 +22,7 @@ __all__ = [
     "TargetState",
     "breached",
     "breaching_within",
+    "expected_for",
     "expected_of",
     "expected_response",
     "order_by_due",
@@ -161,6 +162,18 @@ def expected_response(tickets: Iterable[Ticket | int], now: datetime) -> dict[in
     """What a customer is shown, per ticket id: the first-response target, or else the acknowledge
     target; None when the ticket has neither."""
     return {pk: expected_of(targets) for pk, targets in time_left(tickets, now).items()}
+
+
+def expected_for(ticket: Ticket, now: datetime) -> TargetState | None:
+    """`expected_response` for one ticket; reads nothing when the ticket already holds its SLA row
+    (a ticket just created carries the row its SLA listener wrote)."""
+    if not Ticket.sla.is_cached(ticket):
+        return expected_response([ticket], now)[ticket.pk]
+    try:
+        state = ticket.sla
+    except TicketSla.DoesNotExist:
+        return None
+    return expected_of(state_of(state, now))
 
 
 def expected_of(targets: list[TargetState]) -> TargetState | None:
