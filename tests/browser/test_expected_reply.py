@@ -8,11 +8,20 @@ from typing import Any
 import pytest
 from django.utils import translation
 
+from tessera.core import clock
 from tessera.tickets import services
 from tests import factories as f
-from tests.sla.conftest import FrozenClock, frozen, rome  # noqa: F401 - the fixture
+from tests.sla.conftest import FrozenClock, rome
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    """tessera's clock pinned (the live server runs in this process): Mon 16 Nov 2026 09:00 Rome."""
+    fake = FrozenClock()
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
 
 
 def _it(message: str) -> str:
@@ -20,7 +29,10 @@ def _it(message: str) -> str:
         return translation.gettext(message)
 
 
-def test_the_customer_sees_when_to_expect_an_answer(page_for: Any, frozen: FrozenClock, shoot: Any) -> None:
+def test_the_customer_sees_when_to_expect_an_answer(
+    page_for: Any, frozen_clock: FrozenClock, shoot: Any
+) -> None:
+    frozen = frozen_clock
     customer = f.customer(language="it")
     customer.time_zone = "Europe/Rome"
     customer.save(update_fields=["time_zone"])

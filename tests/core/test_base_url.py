@@ -29,7 +29,7 @@ PRINT_SETTING = (
 )
 def test_the_base_url_follows_host_and_port(host: str, port: int, expected: str) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("TESSERA_BASE_URL", "DJANGO_SETTINGS_MODULE")}
-    done = subprocess.run(  # noqa: S603 - fixed arguments
+    done = subprocess.run(
         [sys.executable, "-c", PRINT_SETTING, host, str(port)],
         env=env,
         capture_output=True,
