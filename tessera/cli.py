@@ -177,6 +177,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def default_base_url(host: str, port: int) -> str:
+    """Unless TESSERA_BASE_URL is set, links in emails point where `serve` listens (--host/--port), so the
+    demo's emails open the running server; a wildcard address is not one a browser can open, so it
+    becomes localhost. Set before the settings load, for this process and the servers it starts."""
+    if not os.environ.get("TESSERA_BASE_URL"):
+        name = "localhost" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
+        if ":" in name:  # an IPv6 address
+            name = f"[{name}]"
+        os.environ["TESSERA_BASE_URL"] = f"http://{name}:{port}"
+    return os.environ["TESSERA_BASE_URL"]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="tessera", description="Tessera help desk")
@@ -216,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["tessera manage", *argv[1:]])
         return 0
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        default_base_url(args.host, args.port)
     _setup()
     handlers = {
         "serve": cmd_serve,

@@ -51,7 +51,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("REDIS_URL", "", "Redis URL for the channel layer and cache. Empty: in-memory (one process)."),
     Variable("TESSERA_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names served."),
     Variable("TESSERA_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins trusted for CSRF (https://…)."),
-    Variable("TESSERA_BASE_URL", "http://127.0.0.1:8000", "Public URL used in emails and links."),
+    Variable(
+        "TESSERA_BASE_URL",
+        "http://127.0.0.1:8000",
+        "Public URL used in emails and links; `tessera serve` defaults it to its --host/--port.",
+    ),
     Variable("TESSERA_TIME_ZONE", "UTC", "Default time zone for users who have not chosen one."),
     Variable("TESSERA_LANGUAGE", "en", "Default UI language (en, it, pl, fr)."),
     Variable("TESSERA_TICKET_PREFIX", "TS", "Prefix of human-friendly ticket numbers (TS-1042)."),

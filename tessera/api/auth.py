@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -19,9 +20,19 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The browser's session, for the pages' own htmx/fetch calls; CSRF is enforced by the base class."""
+    """The browser's session, for the pages' own htmx/fetch calls; CSRF is enforced by the base class.
 
-    param_name = "sessionid"
+    Only for a signed-in session: CSRF protects what a session may do, so a request with no session
+    (a script that forgot its token) is simply not authenticated here and gets the API's 401 problem,
+    not a 403 "CSRF check failed" that would send its author looking in the wrong place."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = getattr(request, "user", None)

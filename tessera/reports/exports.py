@@ -38,6 +38,10 @@ def compliance_csv(filters: Filters) -> str:
         _("First responses due"),
         _("Resolutions met"),
         _("Resolutions due"),
+        _("Acknowledgements met"),
+        _("Acknowledgements due"),
+        _("Next responses met"),
+        _("Next responses due"),
         _("% met"),
     ]
     labels = {
@@ -54,6 +58,10 @@ def compliance_csv(filters: Filters) -> str:
             r.first_response_total,
             r.resolution_met,
             r.resolution_total,
+            r.acknowledge_met,
+            r.acknowledge_total,
+            r.next_response_met,
+            r.next_response_total,
             r.percent,
         ]
         for d in DIMENSIONS
@@ -72,6 +80,9 @@ def times_csv(filters: Filters) -> str:
         _("Resolutions"),
         _("Median resolution (business hours)"),
         _("P90 resolution (business hours)"),
+        _("Acknowledgements"),
+        _("Median acknowledgement (business hours)"),
+        _("P90 acknowledgement (business hours)"),
     ]
     labels = {"priority": _("Priority"), "department": _("Department")}
     rows = [
@@ -84,6 +95,9 @@ def times_csv(filters: Filters) -> str:
             r.resolution_count,
             r.resolution_median,
             r.resolution_p90,
+            r.acknowledge_count,
+            r.acknowledge_median,
+            r.acknowledge_p90,
         ]
         for d in ("priority", "department")
         for r in times(filters, d)

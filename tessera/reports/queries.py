@@ -3,7 +3,8 @@
 Every figure is an aggregate query (GROUP BY, or a window function for percentiles); nothing
 loops over tickets in Python, so the cost is one query per table whatever the volume.
 Business minutes are measured once, when a clock stops (`TicketSla.first_response_minutes`,
-`resolution_minutes`), which is what makes medians in business hours an SQL question.
+`resolution_minutes`, `acknowledge_minutes`), which is what makes medians in business hours an SQL
+question. Every kind of target is measured: first response, next response, resolution, acknowledge.
 """
 
 from __future__ import annotations
@@ -116,14 +117,23 @@ class ComplianceRow:
     first_response_total: int
     resolution_met: int
     resolution_total: int
+    acknowledge_met: int = 0
+    acknowledge_total: int = 0
+    next_response_met: int = 0  # tickets whose every awaited reply was answered in time
+    next_response_total: int = 0
 
     @property
     def met(self) -> int:
-        return self.first_response_met + self.resolution_met
+        return self.first_response_met + self.resolution_met + self.acknowledge_met + self.next_response_met
 
     @property
     def total(self) -> int:
-        return self.first_response_total + self.resolution_total
+        return (
+            self.first_response_total
+            + self.resolution_total
+            + self.acknowledge_total
+            + self.next_response_total
+        )
 
     @property
     def percent(self) -> float | None:
@@ -141,6 +151,14 @@ class ComplianceRow:
     def resolution_percent(self) -> float | None:
         return self._pct(self.resolution_met, self.resolution_total)
 
+    @property
+    def acknowledge_percent(self) -> float | None:
+        return self._pct(self.acknowledge_met, self.acknowledge_total)
+
+    @property
+    def next_response_percent(self) -> float | None:
+        return self._pct(self.next_response_met, self.next_response_total)
+
 
 # A target counts once its clock has finished: met in time, or breached (even if still open).
 _FR_DONE = Q(targets__has_key="first_response") & (
@@ -153,6 +171,44 @@ _RES_DONE = Q(targets__has_key="resolution") & (
     Q(resolution_minutes__isnull=False) | Q(resolution_breached=True)
 )
 _RES_MET = Q(targets__has_key="resolution", resolution_minutes__isnull=False, resolution_breached=False)
+_ACK_DONE = Q(targets__has_key="acknowledge") & (
+    Q(acknowledged_at__isnull=False) | Q(acknowledge_breached=True)
+)
+_ACK_MET = Q(targets__has_key="acknowledge", acknowledged_at__isnull=False, acknowledge_breached=False)
+# Next response, per ticket: it counts once a customer reply has been waited on (cycle > 0) and nothing
+# is awaited any more, or as soon as one reply was answered late; met when none was.
+_NEXT_DONE = Q(targets__has_key="next_response", next_response_cycle__gt=0) & (
+    Q(next_response_started_at__isnull=True) | Q(next_response_breached=True)
+)
+_NEXT_MET = _NEXT_DONE & Q(next_response_breached=False)
+
+
+def _compliance_counts() -> dict[str, Count]:
+    return {
+        "fr_met": Count("pk", filter=_FR_MET),
+        "fr_total": Count("pk", filter=_FR_DONE),
+        "res_met": Count("pk", filter=_RES_MET),
+        "res_total": Count("pk", filter=_RES_DONE),
+        "ack_met": Count("pk", filter=_ACK_MET),
+        "ack_total": Count("pk", filter=_ACK_DONE),
+        "next_met": Count("pk", filter=_NEXT_MET),
+        "next_total": Count("pk", filter=_NEXT_DONE),
+    }
+
+
+def _compliance_row(label: str, row: dict[str, Any]) -> ComplianceRow:
+    return ComplianceRow(
+        label,
+        row["fr_met"],
+        row["fr_total"],
+        row["res_met"],
+        row["res_total"],
+        row["ack_met"],
+        row["ack_total"],
+        row["next_met"],
+        row["next_total"],
+    )
+
 
 DIMENSIONS = ("priority", "department", "agent", "month")
 
@@ -173,12 +229,7 @@ def compliance(filters: Filters, dimension: str) -> list[ComplianceRow]:
         raise ValueError(dimension)
     grouped = (
         rows.values(*keys)
-        .annotate(
-            fr_met=Count("pk", filter=_FR_MET),
-            fr_total=Count("pk", filter=_FR_DONE),
-            res_met=Count("pk", filter=_RES_MET),
-            res_total=Count("pk", filter=_RES_DONE),
-        )
+        .annotate(**_compliance_counts())
         .order_by(*[f"-{k}" if k == "ticket__priority__rank" else k for k in keys])
     )
     result = []
@@ -191,9 +242,7 @@ def compliance(filters: Filters, dimension: str) -> list[ComplianceRow]:
             label = row["ticket__assignee__full_name"] or row["ticket__assignee__email"] or _("Unassigned")
         else:
             label = row["month"].strftime("%Y-%m") if row["month"] else "?"
-        result.append(
-            ComplianceRow(str(label), row["fr_met"], row["fr_total"], row["res_met"], row["res_total"])
-        )
+        result.append(_compliance_row(str(label), row))
     return result
 
 
@@ -209,6 +258,9 @@ class TimesRow:
     resolution_count: int = 0
     resolution_median: float | None = None
     resolution_p90: float | None = None
+    acknowledge_count: int = 0
+    acknowledge_median: float | None = None
+    acknowledge_p90: float | None = None
 
 
 def _percentile(rows: QuerySet[TicketSla], measure: str, group: str, fraction: float) -> dict[Any, float]:
@@ -241,12 +293,13 @@ def times(filters: Filters, dimension: str) -> list[TimesRow]:
         .annotate(
             fr=Count("pk", filter=Q(first_response_minutes__isnull=False)),
             res=Count("pk", filter=Q(resolution_minutes__isnull=False)),
+            ack=Count("pk", filter=Q(acknowledge_minutes__isnull=False)),
         )
         .order_by(f"-{group}" if group == "ticket__priority__rank" else group)
     )
     figures = {
         (measure, fraction): _percentile(rows, measure, group, fraction)
-        for measure in ("first_response_minutes", "resolution_minutes")
+        for measure in ("first_response_minutes", "resolution_minutes", "acknowledge_minutes")
         for fraction in (0.5, 0.9)
     }
 
@@ -263,6 +316,9 @@ def times(filters: Filters, dimension: str) -> list[TimesRow]:
             resolution_count=row["res"],
             resolution_median=hours("resolution_minutes", 0.5, row[group]),
             resolution_p90=hours("resolution_minutes", 0.9, row[group]),
+            acknowledge_count=row["ack"],
+            acknowledge_median=hours("acknowledge_minutes", 0.5, row[group]),
+            acknowledge_p90=hours("acknowledge_minutes", 0.9, row[group]),
         )
         for row in counts
     ]
@@ -315,22 +371,22 @@ def volume(filters: Filters) -> Volume:
 def totals(filters: Filters) -> dict[str, Any]:
     """Headline figures: tickets created, SLA targets finished and % met overall."""
     aggregate = _states(filters).aggregate(
-        fr_met=Count("pk", filter=_FR_MET),
-        fr_total=Count("pk", filter=_FR_DONE),
-        res_met=Count("pk", filter=_RES_MET),
-        res_total=Count("pk", filter=_RES_DONE),
+        **_compliance_counts(),
         breached_open=Coalesce(
             Count(
                 "pk",
                 filter=Q(stopped_at__isnull=True, resolved_at__isnull=True)
-                & (Q(first_response_breached=True) | Q(resolution_breached=True)),
+                & (
+                    Q(first_response_breached=True)
+                    | Q(resolution_breached=True)
+                    | Q(acknowledge_breached=True)
+                    | Q(next_response_breached=True)
+                ),
             ),
             0,
         ),
     )
-    row = ComplianceRow(
-        "", aggregate["fr_met"], aggregate["fr_total"], aggregate["res_met"], aggregate["res_total"]
-    )
+    row = _compliance_row("", aggregate)
     return {
         "tickets": _tickets(filters).count(),
         "compliance": row,

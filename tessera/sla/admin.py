@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied as HttpForbidden
 from django.db import models
@@ -202,6 +202,8 @@ class BusinessCalendarAdmin(CalendarPreviewAdmin[BusinessCalendar]):
 
     def save_model(self, request: HttpRequest, obj: BusinessCalendar, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        for warning in services.calendar_warnings(obj.as_calendar()):
+            messages.warning(request, warning)
         if change and "definition" in form.changed_data:
             # Same rule as the API: open tickets on this calendar get their dues recomputed.
             from tessera.sla.tasks import recompute_sla_dues
@@ -234,6 +236,11 @@ class SlaPolicyAdmin(CalendarPreviewAdmin[SlaPolicy]):
 
     def preview_target(self, obj: SlaPolicy) -> BusinessCalendar:
         return obj.calendar
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Same rule as the API: running tickets follow a new calendar of the policy or of their priority.
+        services.follow_policy_calendars(form.instance)
 
 
 @admin.register(DepartmentSla)

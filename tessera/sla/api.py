@@ -30,6 +30,7 @@ from tessera.core import clock
 from tessera.core.errors import NotFound, PermissionDenied
 from tessera.core.pagination import paginate
 from tessera.sla import queries, services
+from tessera.sla.calendar import MAX_CLOSED_DATES, MAX_EXTRA_OPENINGS, MAX_INTERVALS_PER_DAY, SEARCH_HORIZON
 from tessera.sla.models import TARGETS, BusinessCalendar, PriorityMatrix, SlaPolicy, TicketSla
 from tessera.tickets.access import visible_tickets
 from tessera.tickets.models import Channel, Impact, Urgency
@@ -37,21 +38,72 @@ from tessera.tickets.queries import get_ticket_for
 
 router = Router(tags=["sla"])
 
+CALENDAR_DEFINITION_DOC = f"""A business calendar: the hours during which SLA time counts.
+
+- `tz` (required): an IANA time zone, such as `Europe/Rome`. Every time below is a wall-clock time there.
+- `weekly`: weekday (`mon` … `sun`, or `0` = Monday … `6` = Sunday) → a list of `["HH:MM", "HH:MM"]`
+  intervals (`:SS` optional), at most {MAX_INTERVALS_PER_DAY} a day. An interval belongs to the day on
+  which it starts. `"24:00"` is allowed as an end only and means midnight at the end of the day, so
+  `["00:00", "24:00"]` is the whole day. An end at or before the start means the next day: `["22:00",
+  "06:00"]` is a night shift until 06:00 the next morning. Intervals that overlap or touch join.
+  A start equal to its end is refused (use `00:00`-`24:00`). An overnight interval longer than 12 hours
+  (`["18:00", "09:00"]`) is valid but comes back with a warning: usually the times were swapped.
+- `holiday_country`, `holiday_subdiv`: public holidays (ISO codes, for example `IT` / `BZ`) are closed.
+- `closed_dates`: ISO dates (at most {MAX_CLOSED_DATES}) closed as well. A closed date drops the weekly
+  intervals that start on it, including the part of a night shift after midnight.
+- `extra_openings`: `{{"date", "start", "end"}}` one-off openings (at most {MAX_EXTRA_OPENINGS}, and
+  {MAX_INTERVALS_PER_DAY} a date); they apply even on a closed date or a holiday.
+
+Instants: an interval is open from its start up to, not including, its end, and a target reached at
+closing time is due at the closing instant (18:00), not at the next opening. On the day the clocks go
+back, a repeated wall time (02:30 in Europe/Rome) means its first occurrence; on the day they go
+forward, a time that does not exist means the instant the clocks jump. Real elapsed time counts, so
+`00:00`-`24:00` lasts 23 or 25 hours on those days. A due instant more than {SEARCH_HORIZON.days}
+days (five years) ahead is not computed."""
+
+CALENDAR_EXAMPLE = {
+    "tz": "Europe/Rome",
+    "weekly": {day: [["09:00", "13:00"], ["14:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holiday_country": "IT",
+    "holiday_subdiv": None,
+    "closed_dates": ["2026-08-14"],
+    "extra_openings": [{"date": "2026-12-19", "start": "09:00", "end": "13:00"}],
+}
+CalendarDefinition = Annotated[
+    dict[str, Any],
+    Field(
+        description=CALENDAR_DEFINITION_DOC,
+        examples=[
+            CALENDAR_EXAMPLE,
+            {"tz": "UTC", "weekly": {"fri": [["22:00", "06:00"]], "sat": [["00:00", "24:00"]]}},
+        ],
+    ),
+]
+WARNINGS_DOC = (
+    "What looks like a mistake in the calendar (hours probably reversed); it is valid all the same."
+)
+
 
 class CalendarIn(StrictSchema):
     name: str = text(100)
-    definition: dict[str, Any]
+    definition: CalendarDefinition
 
 
 class CalendarOut(Schema):
     id: int
     name: str
-    definition: dict[str, Any]
+    definition: CalendarDefinition
+    warnings: list[str] = Field(description=WARNINGS_DOC)
 
 
 class CalendarPatchIn(StrictSchema):
     name: str | None = text(100, default=None)
-    definition: dict[str, Any] | None = None
+    definition: CalendarDefinition | None = None
+
+
+CALENDAR_OF_PRIORITY = (
+    "A calendar for this priority's tickets (Critical around the clock); null: the policy's."
+)
 
 
 class TargetMinutesOut(Schema):
@@ -60,6 +112,7 @@ class TargetMinutesOut(Schema):
     next_response_minutes: int | None
     resolution_minutes: int | None
     acknowledge_minutes: int | None
+    calendar_id: int | None = Field(description=CALENDAR_OF_PRIORITY)
 
 
 class RuleSchema(StrictSchema):
@@ -94,6 +147,7 @@ class TargetMinutesIn(StrictSchema):
     next_response_minutes: Minutes | None = None
     resolution_minutes: Minutes | None = None
     acknowledge_minutes: Minutes | None = None
+    calendar_id: BodyId | None = Field(None, description=CALENDAR_OF_PRIORITY)
 
 
 class PolicyIn(StrictSchema):
@@ -122,6 +176,16 @@ class TargetStateOut(Schema):
     )
 
 
+class ExpectedReplyOut(Schema):
+    """When the customer may expect an answer: the first-response target, else the acknowledge one."""
+
+    target: Literal["first_response", "acknowledge"]
+    label: str
+    state: str = Field(description="running, paused, met, missed or stopped")
+    due: datetime | None = Field(description="The promised instant; null while waiting on the customer.")
+    met_at: datetime | None
+
+
 class TicketSlaOut(Schema):
     ticket_id: int
     policy: str | None
@@ -130,6 +194,9 @@ class TicketSlaOut(Schema):
     paused_since: datetime | None
     pauses: list[tuple[datetime, datetime]]
     targets: list[TargetStateOut]
+    expected_reply: ExpectedReplyOut | None = Field(
+        description="What the customer is told to expect; null when no target promises an answer."
+    )
 
 
 class PreviewIn(StrictSchema):
@@ -141,10 +208,13 @@ class PreviewIn(StrictSchema):
     )
 
     calendar_id: BodyId | None = Field(None, description="A calendar, or give its `definition`.")
-    definition: dict[str, Any] | None = None
+    definition: CalendarDefinition | None = None
     start: Instant
     minutes: StrictFloat | None = Field(
-        None, ge=0, le=services.MAX_PREVIEW_MINUTES, description="Business minutes, or give `end`."
+        None,
+        ge=0,
+        le=services.MAX_PREVIEW_MINUTES,
+        description="Business minutes, or give `end`. A JSON number: `true` is refused.",
     )
     end: Instant | None = None
     pauses: list[tuple[Instant, Instant | None]] = Field(default_factory=list, max_length=1_000)
@@ -153,6 +223,7 @@ class PreviewIn(StrictSchema):
 class PreviewOut(Schema):
     due: datetime | None = None
     business_minutes: float | None = None
+    warnings: list[str] = Field(default_factory=list, description=WARNINGS_DOC)
 
 
 def _agent(request: HttpRequest) -> User:
@@ -165,7 +236,7 @@ def _agent(request: HttpRequest) -> User:
 @router.get("/sla/calendars", response=list[CalendarOut], summary="Business calendars (agents)")
 def list_calendars(request: HttpRequest) -> list[dict[str, Any]]:
     _agent(request)
-    return [{"id": c.pk, "name": c.name, "definition": c.definition} for c in BusinessCalendar.objects.all()]
+    return [_calendar_out(c) for c in BusinessCalendar.objects.all()]
 
 
 @router.post("/sla/calendars", response={201: CalendarOut}, summary="Create a business calendar (agents)")
@@ -173,7 +244,7 @@ def create_calendar(request: HttpRequest, payload: CalendarIn) -> HttpStatus[dic
     calendar = services.create_calendar(
         actor=request_actor(request), name=payload.name, definition=payload.definition
     )
-    return HttpStatus(201, {"id": calendar.pk, "name": calendar.name, "definition": calendar.definition})
+    return HttpStatus(201, _calendar_out(calendar))
 
 
 @router.put("/sla/calendars/{calendar_id}", response=CalendarOut, summary="Change a calendar (admins)")
@@ -185,7 +256,16 @@ def update_calendar(request: HttpRequest, calendar_id: Id, payload: CalendarPatc
     calendar = services.update_calendar(
         actor=actor, calendar=stored, name=payload.name, definition=payload.definition
     )
-    return {"id": calendar.pk, "name": calendar.name, "definition": calendar.definition}
+    return _calendar_out(calendar)
+
+
+def _calendar_out(calendar: BusinessCalendar) -> dict[str, Any]:
+    return {
+        "id": calendar.pk,
+        "name": calendar.name,
+        "definition": calendar.definition,
+        "warnings": services.calendar_warnings(calendar.as_calendar()),
+    }
 
 
 @router.get("/sla/policies", response=list[PolicyOut], summary="SLA policies in matching order (agents)")
@@ -237,6 +317,7 @@ def _spec(payload: PolicyIn) -> services.PolicySpec:
                 next_response=t.next_response_minutes,
                 resolution=t.resolution_minutes,
                 acknowledge=t.acknowledge_minutes,
+                calendar_id=t.calendar_id,
             )
             for t in payload.targets
         ),
@@ -255,7 +336,11 @@ def _policy_out(p: SlaPolicy) -> dict[str, Any]:
         "channel": p.channel,
         "calendar_id": p.calendar_id,
         "targets": [
-            {"priority": t.priority.slug, **{f"{n}_minutes": getattr(t, f"{n}_minutes") for n in TARGETS}}
+            {
+                "priority": t.priority.slug,
+                **{f"{n}_minutes": getattr(t, f"{n}_minutes") for n in TARGETS},
+                "calendar_id": t.calendar_id,
+            }
             for t in p.targets.all()
         ],
         "escalation_rules": [
@@ -334,7 +419,7 @@ def put_department_option(
 @router.get("/tickets/{ticket_id}/sla", response=TicketSlaOut, summary="A ticket's SLA clocks")
 def ticket_sla(request: HttpRequest, ticket_id: Id) -> dict[str, Any]:
     ticket = get_ticket_for(request_actor(request), ticket_id)  # 404 unless visible
-    state = TicketSla.objects.select_related("policy__calendar").filter(ticket=ticket).first()
+    state = TicketSla.objects.select_related("policy", "calendar").filter(ticket=ticket).first()
     if state is None:
         raise NotFound(_("This ticket has no SLA."))
     return sla_state_out(state, clock.now())
@@ -342,14 +427,28 @@ def ticket_sla(request: HttpRequest, ticket_id: Id) -> dict[str, Any]:
 
 def sla_state_out(state: TicketSla, now: datetime) -> dict[str, Any]:
     """The ticket's clocks with time left (business minutes) per target, as of `now`."""
+    targets = queries.state_of(state, now)
     return {
         "ticket_id": state.ticket_id,
         "policy": state.policy.name if state.policy else None,
-        "calendar": state.policy.calendar.name if state.policy else None,
+        "calendar": state.calendar.name if state.calendar else None,
         "started_at": state.started_at,
         "paused_since": state.paused_since,
         "pauses": state.closed_pauses(),
-        "targets": [_target_out(t) for t in queries.state_of(state, now)],
+        "targets": [_target_out(t) for t in targets],
+        "expected_reply": expected_reply_out(queries.expected_of(targets)),
+    }
+
+
+def expected_reply_out(target: queries.TargetState | None) -> dict[str, Any] | None:
+    if target is None:
+        return None
+    return {
+        "target": target.target,
+        "label": target.label,
+        "state": target.state,
+        "due": target.due,
+        "met_at": target.met_at,
     }
 
 
@@ -440,4 +539,4 @@ def preview(request: HttpRequest, payload: PreviewIn) -> dict[str, Any]:
         end=payload.end,
         pauses=[(s, e) for s, e in payload.pauses],
     )
-    return {"due": answer.due, "business_minutes": answer.business_minutes}
+    return {"due": answer.due, "business_minutes": answer.business_minutes, "warnings": list(answer.warnings)}

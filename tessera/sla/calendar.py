@@ -33,15 +33,20 @@ import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import accumulate
+from operator import sub
 from typing import Any, Final, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
 __all__ = [
+    "MAX_CLOSED_DATES",
+    "MAX_EXTRA_OPENINGS",
+    "MAX_INTERVALS_PER_DAY",
     "SEARCH_HORIZON",
     "Calendar",
     "Interval",
@@ -60,8 +65,19 @@ type Interval = tuple[time, time]
 type Pause = tuple[datetime, datetime | None]
 """A span during which a ticket's clock is stopped; ``None`` as end means "still paused"."""
 
-SEARCH_HORIZON: Final = timedelta(days=3653)
-"""How far (about 10 years) a search or measurement may reach before it is refused."""
+SEARCH_HORIZON: Final = timedelta(days=1827)
+"""How far (five years) a search or measurement may reach before it is refused.
+
+With :data:`MAX_INTERVALS_PER_DAY` it bounds the work of any one request: the worst valid one
+(a calendar of the most intervals every day, asked for more business time than it offers in five
+years) builds at most 1,827 x 12 intervals. ``bench/sla_calendar_bench.py --worst`` measures it."""
+
+MAX_INTERVALS_PER_DAY: Final = 12
+"""Opening intervals per weekday, and extra openings per date (split shifts need two or three)."""
+MAX_EXTRA_OPENINGS: Final = 1000
+MAX_CLOSED_DATES: Final = 5000
+SUSPICIOUS_OVERNIGHT: Final = timedelta(hours=12)
+"""An interval that crosses midnight and lasts longer than this probably has its bounds reversed."""
 
 WEEKDAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -99,6 +115,10 @@ class WeeklyHours(Mapping[int, tuple[Interval, ...]]):
             if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= 6:
                 raise ValueError(f"weekday must be an int 0 (Monday) .. 6 (Sunday), got {key!r}")
             checked = tuple(_check_interval(iv, f"weekday {key}") for iv in intervals)
+            if len(checked) > MAX_INTERVALS_PER_DAY:
+                raise ValueError(
+                    f"weekday {key}: at most {MAX_INTERVALS_PER_DAY} intervals a day, got {len(checked)}"
+                )
             per_day[key] = tuple(sorted(checked))
         self._days: tuple[tuple[Interval, ...], ...] = tuple(per_day)
 
@@ -141,8 +161,11 @@ class Calendar:
     closed_dates: frozenset[date] = frozenset()
     extra_openings: tuple[tuple[date, time, time], ...] = ()
     _timeline: _Timeline = field(init=False, repr=False, compare=False)
+    shared: InitVar[bool] = True
+    """Share the computed timeline with equal calendars (stored ones); a one-off draft (a preview)
+    keeps its own, freed with it, so drafts cannot fill the process's memory."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, shared: bool) -> None:
         if not isinstance(self.tz, str) or not self.tz:
             raise ValueError(f"tz must be an IANA time zone name, got {self.tz!r}")
         try:
@@ -159,10 +182,14 @@ class Calendar:
             _holiday_lookup(self.holiday_country, self.holiday_subdiv)  # validates both codes
 
         closed = frozenset(self.closed_dates)
+        if len(closed) > MAX_CLOSED_DATES:
+            raise ValueError(f"at most {MAX_CLOSED_DATES} closed dates, got {len(closed)}")
         for day in closed:
             _check_date(day, "closed date")
         object.__setattr__(self, "closed_dates", closed)
 
+        if len(self.extra_openings) > MAX_EXTRA_OPENINGS:
+            raise ValueError(f"at most {MAX_EXTRA_OPENINGS} extra openings, got {len(self.extra_openings)}")
         extras: list[tuple[date, time, time]] = []
         for item in self.extra_openings:
             if not isinstance(item, tuple) or len(item) != 3:
@@ -172,10 +199,15 @@ class Calendar:
             _check_interval((start, end), f"extra opening on {day}")
             extras.append((day, start, end))
         object.__setattr__(self, "extra_openings", tuple(sorted(extras)))
+        per_date: dict[date, int] = {}
+        for day, _start, _end in extras:
+            per_date[day] = per_date.get(day, 0) + 1
+            if per_date[day] > MAX_INTERVALS_PER_DAY:
+                raise ValueError(f"extra openings on {day}: at most {MAX_INTERVALS_PER_DAY} a day")
 
         if not weekly and not extras:
             raise ValueError("calendar has no opening hours at all; business time could never elapse")
-        object.__setattr__(self, "_timeline", _shared_timeline(self))
+        object.__setattr__(self, "_timeline", _shared_timeline(self) if shared else _Timeline(self))
 
     def __reduce__(self) -> tuple[type[Calendar], tuple[Any, ...]]:
         """Pickle/copy the plain data only; the cached timeline (with its lock) is rebuilt."""
@@ -197,11 +229,12 @@ class Calendar:
         return cls(tz=tz, weekly={day: ((time(0), time(0)),) for day in range(7)})
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+    def from_dict(cls, data: Mapping[str, Any], *, shared: bool = True) -> Self:
         """Build from the JSON shape produced by :meth:`to_dict`, raising ValueError if invalid.
 
         Weekday keys may be names (``"mon"``) or numbers (``0``/``"0"``); times are ``"HH:MM"``
-        (``":SS"`` optional) and ``"24:00"`` is accepted as an end.
+        (``":SS"`` optional) and ``"24:00"`` is accepted as an end. ``shared=False``: see
+        :attr:`shared`.
         """
         if not isinstance(data, Mapping):
             raise ValueError("calendar data must be a JSON object")
@@ -221,16 +254,24 @@ class Calendar:
                 raise ValueError(f"weekday {key!r} given twice")
             if not isinstance(intervals, list | tuple):
                 raise ValueError(f"intervals for {key!r} must be a list of [start, end] pairs")
+            if len(intervals) > MAX_INTERVALS_PER_DAY:  # before parsing them all
+                raise ValueError(
+                    f"{key!r}: at most {MAX_INTERVALS_PER_DAY} intervals a day, got {len(intervals)}"
+                )
             weekly[day] = tuple(_parse_pair(pair, f"weekday {key!r}") for pair in intervals)
 
         raw_closed = data.get("closed_dates", [])
         if not isinstance(raw_closed, list | tuple):
             raise ValueError("'closed_dates' must be a list of ISO dates")
+        if len(raw_closed) > MAX_CLOSED_DATES:
+            raise ValueError(f"at most {MAX_CLOSED_DATES} closed dates, got {len(raw_closed)}")
         closed = frozenset(_parse_date(value) for value in raw_closed)
 
         raw_extras = data.get("extra_openings", [])
         if not isinstance(raw_extras, list | tuple):
             raise ValueError("'extra_openings' must be a list of {date, start, end} objects")
+        if len(raw_extras) > MAX_EXTRA_OPENINGS:
+            raise ValueError(f"at most {MAX_EXTRA_OPENINGS} extra openings, got {len(raw_extras)}")
         extras: list[tuple[date, time, time]] = []
         for item in raw_extras:
             if not isinstance(item, Mapping) or set(item) != {"date", "start", "end"}:
@@ -248,6 +289,7 @@ class Calendar:
             holiday_subdiv=data.get("holiday_subdiv"),
             closed_dates=closed,
             extra_openings=tuple(extras),
+            shared=shared,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -272,6 +314,20 @@ class Calendar:
                 for day, s, e in self.extra_openings
             ],
         }
+
+
+def reversed_looking(calendar: Calendar) -> list[tuple[str, time, time]]:
+    """Intervals that cross midnight and last more than 12 hours, as (weekday name or ISO date,
+    start, end): "18:00-09:00" is valid (a night shift until 09:00 the next day), but far more often
+    "09:00-18:00" typed the wrong way round. Callers warn; the calendar stays valid."""
+    found: list[tuple[str, time, time]] = []
+    spans = [(WEEKDAY_NAMES[day], s, e) for day, ivs in calendar.weekly.items() for s, e in ivs]
+    spans += [(day.isoformat(), s, e) for day, s, e in calendar.extra_openings]
+    for where, start, end in spans:
+        s, e = _offsets(start, end)
+        if end != time(0) and end < start and timedelta(microseconds=e - s) > SUSPICIOUS_OVERNIGHT:
+            found.append((where, start, end))
+    return found
 
 
 def _check_interval(interval: object, where: str) -> Interval:
@@ -447,17 +503,36 @@ class _Timeline:
             offsets.extend(self._weekly[day.weekday()])
         offsets.extend(self._extras.get(day, ()))
         midnight = datetime.combine(day, time(0))
-        result = []
-        for s, e in offsets:
-            start = self.wall_to_us(midnight + timedelta(microseconds=s))
-            end = self.wall_to_us(midnight + timedelta(microseconds=e))
-            if end > start:  # an interval entirely inside a DST gap has no real duration
-                result.append((start, end))
+        base = self.wall_to_us(midnight)
+        result: list[tuple[int, int]]
+        if self._same_offset(base, midnight):
+            # No clock change within the two days an interval of this date can reach: wall time is
+            # UTC plus one fixed offset, so each bound is an addition (the common case, ~100x faster).
+            result = [(base + s, base + e) for s, e in offsets]
+        else:
+            result = []
+            for s, e in offsets:
+                start = self.wall_to_us(midnight + timedelta(microseconds=s))
+                end = self.wall_to_us(midnight + timedelta(microseconds=e))
+                if end > start:  # an interval entirely inside a DST gap has no real duration
+                    result.append((start, end))
         self._days[day] = built = tuple(result)
         return built
 
-    def ensure(self, lo_us: int, hi_us: int) -> _State:
-        """Return a snapshot trusted for [lo_us, hi_us], growing the timeline if needed."""
+    def _same_offset(self, base: int, midnight: datetime) -> bool:
+        """Whether the zone's UTC offset is the same at local midnight, the next midnight and the
+        one after: no zone changes its offset twice within two days, so then it did not change."""
+        if self._wall(base) != midnight:
+            return False
+        for days in (1, 2):
+            later = midnight + timedelta(days=days)
+            if self._wall(base + days * _US_PER_DAY) != later:
+                return False
+        return True
+
+    def ensure(self, lo_us: int, hi_us: int, until: int | None = None) -> _State:
+        """Return a snapshot trusted for [lo_us, hi_us], growing the timeline if needed; a search
+        that gives up at `until` never has it grown past that instant."""
         state = self.state
         if state is not None and state.covers(lo_us, hi_us):
             return state
@@ -473,34 +548,59 @@ class _Timeline:
                 grow = max(state.hi - state.lo, 366 * _ONE_DAY)  # doubling keeps growth amortised
                 lo = min(state.lo, need_lo) if need_lo >= state.lo else min(need_lo, state.lo - grow)
                 hi = max(state.hi, need_hi) if need_hi <= state.hi else max(need_hi, state.hi + grow)
+                if until is not None:
+                    hi = min(hi, max(need_hi, self.local_date(until) + 2 * _ONE_DAY))
                 if (hi - lo).days > _MAX_TIMELINE_DAYS:
                     lo, hi = need_lo - 7 * _ONE_DAY, need_hi + 366 * _ONE_DAY
                     self._days.clear()
-            self.state = state = self._build(lo, hi)
+            if state is not None and lo == state.lo and hi > state.hi:
+                self.state = state = self._extend(state, hi)  # the usual growth: later dates only
+            else:
+                self.state = state = self._build(lo, hi)
             return state
 
-    def _build(self, lo: date, hi: date) -> _State:
+    def _raw(self, lo: date, hi: date) -> list[tuple[int, int]]:
         raw: list[tuple[int, int]] = []
         day = lo
         while day < hi:
             raw.extend(self._day(day))
             day += _ONE_DAY
         raw.sort()
-        starts: list[int] = []
-        ends: list[int] = []
-        for s, e in raw:
-            if starts and s <= ends[-1]:  # overlapping or touching: one open stretch
-                ends[-1] = max(ends[-1], e)
-            else:
-                starts.append(s)
-                ends.append(e)
-        cum_starts: list[int] = []
-        cum_ends: list[int] = []
-        total = 0
-        for s, e in zip(starts, ends, strict=True):
-            cum_starts.append(total)
-            total += e - s
-            cum_ends.append(total)
+        return raw
+
+    def _build(self, lo: date, hi: date) -> _State:
+        starts, ends = _merge(self._raw(lo, hi))
+        cum_ends = list(accumulate(map(sub, ends, starts)))
+        return self._state(lo, hi, starts, ends, [0, *cum_ends[:-1]] if cum_ends else [], cum_ends)
+
+    def _extend(self, state: _State, hi: date) -> _State:
+        """`state` plus the dates [state.hi, hi), without rebuilding what it has: the new dates'
+        intervals all start after the old ones (each starts within its own date), and only the old
+        last stretch can reach into them (a night shift), so it is merged again with them."""
+        raw = self._raw(state.hi, hi)
+        if not state.starts:
+            return self._build(state.lo, hi)
+        starts, ends = _merge([(state.starts[-1], state.ends[-1]), *raw])
+        base = state.cum_starts[-1]
+        cum_ends = list(accumulate(map(sub, ends, starts), initial=base))[1:]
+        return self._state(
+            state.lo,
+            hi,
+            state.starts[:-1] + starts,
+            state.ends[:-1] + ends,
+            [*state.cum_starts[:-1], base, *cum_ends[:-1]],
+            state.cum_ends[:-1] + cum_ends,
+        )
+
+    def _state(
+        self,
+        lo: date,
+        hi: date,
+        starts: list[int],
+        ends: list[int],
+        cum_starts: list[int],
+        cum_ends: list[int],
+    ) -> _State:
         return _State(
             lo=lo,
             hi=hi,
@@ -526,7 +626,7 @@ class _Timeline:
         limit = start + _HORIZON_US
         hi = start
         while True:
-            state = self.ensure(start, hi)
+            state = self.ensure(start, hi, until=limit)
             target = state.cum(start) + amount
             j = bisect_left(state.cum_ends, target)
             if j < len(state.starts):
@@ -544,7 +644,7 @@ class _Timeline:
         limit = start + _HORIZON_US
         hi = start
         while True:
-            state = self.ensure(start, hi)
+            state = self.ensure(start, hi, until=limit)
             i = bisect_right(state.starts, start) - 1
             if i >= 0 and start < state.ends[i]:
                 return start
@@ -561,6 +661,17 @@ class _Timeline:
         state = self.ensure(instant, instant)
         i = bisect_right(state.starts, instant) - 1
         return i >= 0 and instant < state.ends[i]
+
+
+def _merge(raw: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Sorted intervals merged into open stretches (overlapping or touching ones join), with list
+    comprehensions and itertools (C loops): a preview may build years of a dense calendar."""
+    if not raw:
+        return [], []
+    raw_starts = [s for s, _e in raw]
+    reach = list(accumulate((e for _s, e in raw), max))  # the latest end so far
+    begins = [0, *(i for i in range(1, len(raw)) if raw_starts[i] > reach[i - 1])]
+    return [raw_starts[i] for i in begins], [reach[i - 1] for i in begins[1:]] + reach[-1:]
 
 
 @lru_cache(maxsize=256)
@@ -589,6 +700,8 @@ def _to_datetime(us: int) -> datetime:
 
 
 def _minutes_to_us(minutes: float) -> int:
+    if isinstance(minutes, bool):  # an int to Python, but never a number of minutes
+        raise ValueError(f"minutes must be a number, got {minutes!r}")
     if isinstance(minutes, int):
         amount = minutes * _US_PER_MINUTE
     elif isinstance(minutes, float) and math.isfinite(minutes):

@@ -119,10 +119,22 @@ class SlaPolicy(models.Model):
 
 
 class SlaTarget(models.Model):
-    """Business minutes allowed per target for one priority; an empty value means no target."""
+    """Business minutes allowed per target for one priority; an empty value means no target. A
+    priority may be counted on a calendar of its own (Critical around the clock, the rest in business
+    hours); empty: the policy's."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
     priority = models.ForeignKey("tickets.Priority", verbose_name=_("priority"), on_delete=models.CASCADE)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # a table of a few rows per policy
+        help_text=_("Empty: the policy's calendar."),
+    )
     first_response_minutes = models.PositiveIntegerField(_("first response (minutes)"), null=True, blank=True)
     next_response_minutes = models.PositiveIntegerField(_("next response (minutes)"), null=True, blank=True)
     resolution_minutes = models.PositiveIntegerField(_("resolution (minutes)"), null=True, blank=True)
@@ -139,6 +151,10 @@ class SlaTarget(models.Model):
     def __str__(self) -> str:
         return f"{self.policy_id}/{self.priority_id}"
 
+    @property
+    def effective_calendar_id(self) -> int:
+        return self.calendar_id or self.policy.calendar_id
+
     def minutes(self) -> dict[str, int]:
         """The targets that are set, by name."""
         values = {name: getattr(self, f"{name}_minutes") for name in TARGETS}
@@ -152,6 +168,11 @@ class TicketSla(models.Model):
     ticket = models.OneToOneField("tickets.Ticket", on_delete=models.CASCADE, related_name="sla")
     policy = models.ForeignKey(
         SlaPolicy, null=True, blank=True, on_delete=models.PROTECT, related_name="ticket_states"
+    )
+    # The calendar the clocks count on: the target's for the ticket's priority, else the policy's. Not
+    # indexed: only a calendar change (rare, batched) filters on it alone; queues filter on due_at.
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Snapshot of the policy's minutes for the ticket's priority, taken at start and on every
     # priority/department change, so later edits of a policy do not move promised dues.
@@ -185,6 +206,7 @@ class TicketSla(models.Model):
     # Business minutes it took, measured once when the clock stopped, so reports aggregate in SQL.
     first_response_minutes = models.FloatField(null=True, blank=True)
     resolution_minutes = models.FloatField(null=True, blank=True)
+    acknowledge_minutes = models.FloatField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket SLA state")

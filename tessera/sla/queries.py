@@ -22,6 +22,8 @@ __all__ = [
     "TargetState",
     "breached",
     "breaching_within",
+    "expected_for",
+    "expected_of",
     "expected_response",
     "order_by_due",
     "state_of",
@@ -69,10 +71,10 @@ def breaching_within(qs: QuerySet[Ticket], now: datetime, minutes: int = 60) -> 
     """Tickets not yet overdue whose earliest running target falls due within `minutes` business
     minutes, counted on each policy's own calendar (one bound per calendar; the index still serves)."""
     condition = Q()
-    for stored in BusinessCalendar.objects.filter(policies__isnull=False).distinct():
+    for stored in BusinessCalendar.objects.all():  # a handful; a ticket may count on any of them
         limit = add_business_minutes(stored.as_calendar(), now, minutes)
         if limit is not None:
-            condition |= Q(sla__policy__calendar_id=stored.pk, sla__due_at__lte=limit)
+            condition |= Q(sla__calendar_id=stored.pk, sla__due_at__lte=limit)
     if not condition:
         return qs.none()
     return qs.filter(sla__due_at__gt=now).filter(condition)
@@ -93,10 +95,10 @@ def uses_matrix(department: Department | int) -> bool:
 
 
 def state_of(state: TicketSla, now: datetime) -> list[TargetState]:
-    """The targets of one ticket's SLA as of `now`; the state must come with `policy__calendar`."""
+    """The targets of one ticket's SLA as of `now`; the state must come with its `calendar`."""
     from tessera.sla.services import running_clocks
 
-    calendar = state.policy.calendar.as_calendar() if state.policy else None
+    calendar = state.calendar.as_calendar() if state.calendar else None
     pauses = state.all_pauses()
     running = {clock.target for clock in running_clocks(state)}
     met_at: dict[str, datetime | None] = {
@@ -145,15 +147,36 @@ def time_left(tickets: Iterable[Ticket | int], now: datetime) -> dict[int, list[
     for the whole page. Tickets without SLA state get an empty list."""
     ids = [t if isinstance(t, int) else t.pk for t in tickets]
     result: dict[int, list[TargetState]] = {pk: [] for pk in ids}
-    states = TicketSla.objects.select_related("policy__calendar").filter(ticket_id__in=ids)
+    states = TicketSla.objects.select_related("calendar").filter(ticket_id__in=ids)
     for state in states:
         result[state.ticket_id] = state_of(state, now)
     return result
 
 
+# The targets that promise the customer an answer, in the order a customer is told about them: a reply,
+# else a first look at the request ("reviewed within one business hour").
+RESPONSE_TARGETS = (Target.FIRST_RESPONSE, Target.ACKNOWLEDGE)
+
+
 def expected_response(tickets: Iterable[Ticket | int], now: datetime) -> dict[int, TargetState | None]:
-    """What a customer is shown: the first-response target only (when it has one), per ticket id."""
-    return {
-        pk: next((t for t in targets if t.target == Target.FIRST_RESPONSE), None)
-        for pk, targets in time_left(tickets, now).items()
-    }
+    """What a customer is shown, per ticket id: the first-response target, or else the acknowledge
+    target; None when the ticket has neither."""
+    return {pk: expected_of(targets) for pk, targets in time_left(tickets, now).items()}
+
+
+def expected_for(ticket: Ticket, now: datetime) -> TargetState | None:
+    """`expected_response` for one ticket; reads nothing when the ticket already holds its SLA row
+    (a ticket just created carries the row its SLA listener wrote)."""
+    if not Ticket.sla.is_cached(ticket):
+        return expected_response([ticket], now)[ticket.pk]
+    try:
+        state = ticket.sla
+    except TicketSla.DoesNotExist:
+        return None
+    return expected_of(state_of(state, now))
+
+
+def expected_of(targets: list[TargetState]) -> TargetState | None:
+    """Of one ticket's targets (`state_of`), the one that tells the customer when to expect an answer."""
+    by_target = {t.target: t for t in targets}
+    return next((by_target[t] for t in RESPONSE_TARGETS if t in by_target), None)

@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +27,14 @@ from tessera.accounts.models import Department, User
 from tessera.core.errors import PermissionDenied, ValidationFailed
 from tessera.core.refcache import ReferenceTable
 from tessera.core.text import clean_text
-from tessera.sla.calendar import Calendar, Pause, add_business_minutes, business_minutes_between
+from tessera.sla.calendar import (
+    WEEKDAY_NAMES,
+    Calendar,
+    Pause,
+    add_business_minutes,
+    business_minutes_between,
+    reversed_looking,
+)
 from tessera.sla.models import (
     TARGETS,
     BusinessCalendar,
@@ -63,14 +70,44 @@ SWEEP_BATCH = 500
 # Configuration ------------------------------------------------------------------------------------------
 
 
-def parse_calendar(definition: Any, *, field: str = "definition") -> Calendar:
-    """Validate a calendar definition (JSON shape of `Calendar.to_dict`) or raise a 422."""
+def parse_calendar(definition: Any, *, field: str = "definition", shared: bool = True) -> Calendar:
+    """Validate a calendar definition (JSON shape of `Calendar.to_dict`) or raise a 422. A draft that
+    is not stored (`shared=False`) keeps its computed timeline to itself, freed after the request."""
     try:
-        return Calendar.from_dict(definition)
+        return Calendar.from_dict(definition, shared=shared)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(
             _("Invalid calendar: %(error)s") % {"error": str(exc)[:300]}, field=field
         ) from None
+
+
+def calendar_warnings(calendar: Calendar) -> list[str]:
+    """What looks like a mistake in a valid calendar, for the admin to check: hours that cross
+    midnight for more than 12 hours ("18:00-09:00" typed for 09:00-18:00)."""
+    days = dict(zip(WEEKDAY_NAMES, _weekday_labels(), strict=True))
+    return [
+        _(
+            "%(day)s: %(start)s-%(end)s runs overnight for %(hours)s hours, until %(end)s the next day. "
+            "If you meant %(end)s-%(start)s, swap the two times."
+        )
+        % {
+            "day": days.get(where, where),
+            "start": start.strftime("%H:%M"),
+            "end": end.strftime("%H:%M"),
+            "hours": _overnight_hours(start, end),
+        }
+        for where, start, end in reversed_looking(calendar)
+    ]
+
+
+def _weekday_labels() -> list[str]:
+    return [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"), _("Saturday"), _("Sunday")]
+
+
+def _overnight_hours(start: time, end: time) -> str:
+    minutes = (end.hour * 60 + end.minute + 24 * 60) - (start.hour * 60 + start.minute)
+    hours, rest = divmod(minutes, 60)
+    return f"{hours}:{rest:02d}" if rest else str(hours)
 
 
 def _check_admin(actor: User) -> None:
@@ -125,6 +162,7 @@ class TargetMinutes:
     next_response: int | None = None
     resolution: int | None = None
     acknowledge: int | None = None
+    calendar_id: int | None = None  # a calendar of its own for this priority; None: the policy's
 
 
 @dataclass(frozen=True)
@@ -158,7 +196,8 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
 
     Everything is validated before the first write. Open tickets keep the targets they were
     promised (a snapshot taken at start, priority and department changes); a new calendar for the
-    policy recomputes their dues, through the same batched task as a calendar change."""
+    policy or for a priority moves them onto it and recomputes their dues, through the same batched
+    task as a calendar change."""
     _check_admin(actor)
     from tessera.accounts.models import Organisation
 
@@ -181,8 +220,12 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
     if spec.channel and spec.channel not in Channel.values:
         raise ValidationFailed(_("Unknown channel."), field="channel")
     priorities = {p.slug: p for p in Priority.objects.all()}
+    own_calendars = {t.calendar_id for t in spec.targets if t.calendar_id is not None}
+    known_calendars = set(BusinessCalendar.objects.filter(pk__in=own_calendars).values_list("pk", flat=True))
     seen: set[str] = set()
     for target in spec.targets:
+        if target.calendar_id is not None and target.calendar_id not in known_calendars:
+            raise ValidationFailed(_("Unknown calendar."), field="targets.calendar_id")
         if target.priority not in priorities:
             raise ValidationFailed(
                 _("Unknown priority: %(slug)s") % {"slug": target.priority}, field="targets"
@@ -192,9 +235,10 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
         seen.add(target.priority)
         for name_ in TARGETS:
             value = getattr(target, name_)
-            if value is not None and not 1 <= value <= MAX_TARGET_MINUTES:
+            # A boolean is an int to Python, but `true` is no number of minutes.
+            if value is not None and (isinstance(value, bool) or not 1 <= value <= MAX_TARGET_MINUTES):
                 raise ValidationFailed(
-                    _("Targets must be between 1 minute and one year."), field=f"targets.{name_}"
+                    _("Targets must be between 1 minute and one year."), field=f"targets.{name_}_minutes"
                 )
     departments = {d.slug: d for d in Department.objects.filter(slug__in=[r.move_to for r in spec.rules])}
     for rule in spec.rules:
@@ -206,7 +250,6 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
             raise ValidationFailed(_("Unknown department."), field="rules.move_to")
 
     with transaction.atomic():
-        old_calendar_id = policy.calendar_id if policy else None
         policy = policy or SlaPolicy()
         policy.name = name
         policy.order = spec.order
@@ -225,6 +268,7 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
                 next_response_minutes=t.next_response,
                 resolution_minutes=t.resolution,
                 acknowledge_minutes=t.acknowledge,
+                calendar_id=t.calendar_id,
             )
             for t in spec.targets
         )
@@ -241,9 +285,35 @@ def save_policy(*, actor: User, spec: PolicySpec, policy: SlaPolicy | None = Non
             )
             for r in spec.rules
         )
-        if old_calendar_id is not None and old_calendar_id != calendar.pk:
-            _enqueue_recompute(policy_id=policy.pk)
+        follow_policy_calendars(policy)
     return policy
+
+
+def follow_policy_calendars(policy: SlaPolicy) -> int:
+    """Put the policy's running tickets on the calendar their priority counts on now (after a change
+    of the policy's or a priority's calendar) and, if any moved, enqueue the recomputation of their
+    dues in the caller's transaction; returns how many moved."""
+    own = dict(
+        SlaTarget.objects.filter(policy=policy, calendar__isnull=False).values_list(
+            "priority_id", "calendar_id"
+        )
+    )
+    running = TicketSla.objects.filter(policy=policy, stopped_at__isnull=True)
+    moved = 0
+    for priority_id, calendar_id in own.items():
+        moved += (
+            running.filter(ticket__priority_id=priority_id)
+            .exclude(calendar_id=calendar_id)
+            .update(calendar_id=calendar_id)
+        )
+    moved += (
+        running.exclude(ticket__priority_id__in=list(own))
+        .exclude(calendar_id=policy.calendar_id)
+        .update(calendar_id=policy.calendar_id)
+    )
+    if moved:
+        _enqueue_recompute(policy_id=policy.pk)
+    return moved
 
 
 def set_matrix(*, actor: User, cells: dict[tuple[str, str], str | None]) -> None:
@@ -290,6 +360,7 @@ class Preview:
     calendar: Calendar
     due: datetime | None = None  # None although minutes were given: an open-ended pause came first
     business_minutes: float | None = None
+    warnings: tuple[str, ...] = ()  # what looks like a mistake in the calendar (calendar_warnings)
 
 
 def preview_calendar(
@@ -309,6 +380,8 @@ def preview_calendar(
     if not actor.is_agent:
         raise PermissionDenied(_("Only agents can see or change SLA settings."))
     calendar = _preview_calendar(calendar_id, definition)
+    if isinstance(minutes, bool):  # an int to Python, never a number of minutes
+        raise ValidationFailed(_("Give the business minutes as a number."), field="minutes")
     if minutes is not None and end is not None:
         raise ValidationFailed(_("Give either minutes or end, not both."), field="minutes")
     if minutes is None and end is None:
@@ -330,12 +403,15 @@ def preview_calendar(
                 raise ValidationFailed(
                     _("Pause %(number)d ends before it starts.") % {"number": number}, field="pauses"
                 )
+    warnings = tuple(calendar_warnings(calendar))
     try:
         if minutes is not None:
-            return Preview(calendar, due=add_business_minutes(calendar, start, minutes, pauses))
+            due = add_business_minutes(calendar, start, minutes, pauses)
+            return Preview(calendar, due=due, warnings=warnings)
         assert end is not None  # noqa: S101 - checked above: exactly one is given
-        return Preview(calendar, business_minutes=business_minutes_between(calendar, start, end, pauses))
-    except ValueError as exc:  # beyond the ten-year search horizon or the supported years
+        measured = business_minutes_between(calendar, start, end, pauses)
+        return Preview(calendar, business_minutes=measured, warnings=warnings)
+    except ValueError as exc:  # beyond the five-year search horizon or the supported years
         raise ValidationFailed(
             _("Cannot compute this: %(error)s") % {"error": str(exc)[:300]}, field="start"
         ) from None
@@ -345,7 +421,7 @@ def _preview_calendar(calendar_id: int | None, definition: Any) -> Calendar:
     if (calendar_id is None) == (definition is None):
         raise ValidationFailed(_("Give either calendar_id or definition."), field="calendar_id")
     if calendar_id is None:
-        return parse_calendar(definition)
+        return parse_calendar(definition, shared=False)
     stored = BusinessCalendar.objects.filter(pk=calendar_id).first()
     if stored is None:
         raise ValidationFailed(_("Unknown calendar."), field="calendar_id")
@@ -366,7 +442,7 @@ _DUE_FIELDS = [f"{target}_due" for target in TARGETS] + ["due_at", "next_check_a
 _RECOMPUTE_COLUMNS = (
     "pk",
     "ticket_id",
-    "policy_id",
+    "calendar_id",
     "targets_text",
     "started_at",
     "paused_since",
@@ -410,9 +486,9 @@ def recompute_dues(*, calendar_id: int | None = None, policy_id: int | None = No
     per batch of `RECOMPUTE_BATCH` (one transaction each) a primary-key range read of the needed
     columns, one query for the batch's escalations, one for its policies' calendars, and one
     UPDATE of the rows whose values changed."""
-    rows = TicketSla.objects.filter(stopped_at__isnull=True, policy__isnull=False)
+    rows = TicketSla.objects.filter(stopped_at__isnull=True, calendar__isnull=False)
     if calendar_id is not None:
-        rows = rows.filter(policy__calendar_id=calendar_id)
+        rows = rows.filter(calendar_id=calendar_id)
     if policy_id is not None:
         rows = rows.filter(policy_id=policy_id)
     # Keyset pages (pk > last ... LIMIT n) made PostgreSQL scan the table once per page; bounded
@@ -432,10 +508,10 @@ def recompute_dues(*, calendar_id: int | None = None, policy_id: int | None = No
             if not batch:
                 continue
             calendars = {
-                pk: BusinessCalendar(pk=calendar_pk, definition=definition).as_calendar()
-                for pk, calendar_pk, definition in SlaPolicy.objects.filter(
+                pk: BusinessCalendar(pk=pk, definition=definition).as_calendar()
+                for pk, definition in BusinessCalendar.objects.filter(
                     pk__in={row[2] for row in batch}
-                ).values_list("pk", "calendar_id", "calendar__definition")
+                ).values_list("pk", "definition")
             }
             escalated: dict[int, set[tuple[str, str, int]]] = {}
             for ticket_id, target, level, cycle in SlaEscalation.objects.filter(
@@ -476,7 +552,7 @@ def _recompute_row(
     (
         pk,
         _ticket_id,
-        _policy_id,
+        _calendar_id,
         _targets_text,
         started_at,
         paused_since,
@@ -546,6 +622,17 @@ _active_policies = ReferenceTable(
 _target_minutes = ReferenceTable(
     lambda: {(t.policy_id, t.priority_id): t.minutes() for t in SlaTarget.objects.all()}, SlaTarget
 )
+# The calendar of each priority that has one of its own, and every calendar by id.
+_target_calendars = ReferenceTable(
+    lambda: {
+        (policy_id, priority_id): calendar_id
+        for policy_id, priority_id, calendar_id in SlaTarget.objects.filter(
+            calendar__isnull=False
+        ).values_list("policy_id", "priority_id", "calendar_id")
+    },
+    SlaTarget,
+)
+_calendars = ReferenceTable(lambda: {c.pk: c for c in BusinessCalendar.objects.all()}, BusinessCalendar)
 
 
 def pick_policy(ticket: Ticket) -> SlaPolicy | None:
@@ -565,6 +652,18 @@ def _targets_for(policy: SlaPolicy | None, ticket: Ticket) -> dict[str, int]:
     if policy is None:
         return {}
     return dict(_target_minutes.get().get((policy.pk, ticket.priority_id), {}))
+
+
+def calendar_for(policy: SlaPolicy | None, priority_id: int) -> BusinessCalendar | None:
+    """The calendar a ticket of this priority counts on under `policy`: the priority's own, else the
+    policy's (a hosting desk runs Critical around the clock and the rest in business hours)."""
+    if policy is None:
+        return None
+    calendar_id = _target_calendars.get().get((policy.pk, priority_id), policy.calendar_id)
+    calendar = _calendars.get().get(calendar_id)
+    if calendar is None:  # created in another process within the cache's lifetime
+        calendar = BusinessCalendar.objects.get(pk=calendar_id)
+    return calendar
 
 
 # Clock keeping ------------------------------------------------------------------------------------------
@@ -600,7 +699,8 @@ def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> No
     if by_agent and state.acknowledged_at is None and kind != Kind.CREATED:
         state.acknowledged_at = at
         state.acknowledge_breached = _late(state, "acknowledge", state.started_at, at)
-        changed |= {"acknowledged_at", "acknowledge_breached"}
+        state.acknowledge_minutes = _elapsed(state, state.started_at, at)
+        changed |= {"acknowledged_at", "acknowledge_breached", "acknowledge_minutes"}
 
     if kind == Kind.REPLIED and event.message is not None and event.message.kind == Message.Kind.REPLY:
         if by_agent:
@@ -615,7 +715,8 @@ def on_event_recorded(sender: object, event: TimelineEvent, **kwargs: Any) -> No
     elif kind in (Kind.PRIORITY_CHANGED, Kind.DEPARTMENT_CHANGED):
         state.policy = pick_policy(ticket)
         state.targets = _targets_for(state.policy, ticket)
-        changed |= {"policy", "targets"}
+        state.calendar = calendar_for(state.policy, ticket.priority_id)
+        changed |= {"policy", "targets", "calendar"}
 
     if changed:
         changed |= _recompute(state, at)
@@ -628,6 +729,7 @@ def start_clocks(*, ticket: Ticket, at: datetime) -> TicketSla:
     state = TicketSla(
         ticket=ticket,
         policy=policy,
+        calendar=calendar_for(policy, ticket.priority_id),
         targets=_targets_for(policy, ticket),
         started_at=ticket.created_at or at,
     )
@@ -691,10 +793,9 @@ def _status_changed(state: TicketSla, old: str, new: str, at: datetime) -> set[s
 
 def _elapsed(state: TicketSla, start: datetime, at: datetime) -> float | None:
     """Business minutes from `start` to `at` on the policy's calendar, pauses excluded."""
-    if state.policy is None:
+    if state.calendar is None:
         return None
-    calendar = state.policy.calendar.as_calendar()
-    return business_minutes_between(calendar, start, at, state.all_pauses())
+    return business_minutes_between(state.calendar.as_calendar(), start, at, state.all_pauses())
 
 
 def _late(state: TicketSla, target: str, start: datetime, at: datetime) -> bool:
@@ -737,7 +838,7 @@ def _recompute(
     state: TicketSla, now: datetime, escalated: set[tuple[str, str, int]] | None = None
 ) -> set[str]:
     """Recompute the dues of running clocks (met ones keep theirs) and the next check instant."""
-    calendar = state.policy.calendar.as_calendar() if state.policy else None
+    calendar = state.calendar.as_calendar() if state.calendar else None
     pauses = state.all_pauses()
     running = {clock.target: clock for clock in running_clocks(state)}
     for target in TARGETS:
@@ -813,7 +914,7 @@ def sweep_due(now: datetime, *, limit: int = SWEEP_BATCH) -> int:
             claimed += 1
             try:
                 with transaction.atomic():  # savepoint: a failing row keeps its lease, others go on
-                    state = TicketSla.objects.select_related("ticket", "policy__calendar").get(pk=pk)
+                    state = TicketSla.objects.select_related("ticket", "policy", "calendar").get(pk=pk)
                     escalate_ticket(state=state, now=now)
             except Exception:
                 logger.exception("SLA escalation failed for TicketSla %s; retried after the lease", pk)
@@ -827,7 +928,7 @@ def escalate_ticket(*, state: TicketSla, now: datetime) -> list[SlaEscalation]:
     escalated = _escalated(state)
     recorded: list[SlaEscalation] = []
     changed = {"next_check_at"}
-    calendar = state.policy.calendar.as_calendar() if state.policy else None
+    calendar = state.calendar.as_calendar() if state.calendar else None
     pauses = state.all_pauses()
     rules = list(EscalationRule.objects.filter(policy_id=state.policy_id)) if state.policy_id else []
     pending: list[tuple[SlaEscalation, list[EscalationRule]]] = []

@@ -28,6 +28,7 @@ from tessera.api.schemas import (
     request_actor,
     text,
 )
+from tessera.core import clock
 from tessera.core.errors import NotFound, ValidationFailed
 from tessera.tickets import access, queries, services
 from tessera.tickets.attachments import attachment_response
@@ -160,10 +161,22 @@ class AttachmentOut(Out):
     created_at: datetime
 
 
+class ExpectedReplyRef(Out):
+    target: str = Field(description="first_response, or acknowledge when that is the only promise")
+    label: str
+    state: str = Field(description="running, paused, met, missed or stopped")
+    due: datetime | None = Field(description="The promised instant; null while waiting on the customer.")
+    met_at: datetime | None
+
+
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     timeline: list[EventOut]
     attachments: list[AttachmentOut]
+    expected_reply: ExpectedReplyRef | None = Field(
+        description="When to expect an answer under the ticket's SLA (as the client area shows it); "
+        "null when no target promises one. `GET /tickets/{id}/sla` has every target."
+    )
 
 
 class DetailsPatchIn(DetailsIn):
@@ -339,6 +352,10 @@ def ticket_detail_out(
     ]
     attachments = [] if new else access.visible_attachments(user, ticket).order_by("id")
     data["attachments"] = [_attachment_out(a) for a in attachments]
+    from tessera.sla.api import expected_reply_out  # the SLA app builds on tickets, not the reverse
+    from tessera.sla.queries import expected_for
+
+    data["expected_reply"] = expected_reply_out(expected_for(ticket, clock.now()))
     return data
 
 

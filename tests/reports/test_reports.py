@@ -68,14 +68,16 @@ def test_compliance_and_times_by_priority_and_department(frozen: FrozenClock) ->
     high = by_priority["High"]
     assert (high.first_response_met, high.first_response_total) == (1, 2)
     assert (high.resolution_met, high.resolution_total) == (2, 3)
-    assert high.percent == 60.0
+    # Technical promises a look within one business hour; the first action came at noon, with the resolution.
+    assert (high.acknowledge_met, high.acknowledge_total) == (0, 1)
+    assert high.percent == 50.0
     medium = by_priority["Medium"]
     assert (medium.total, medium.percent) == (0, None)
     by_department = {r.label: r.percent for r in queries.compliance(filters, "department")}
-    assert by_department == {"Financial/Billing": 50.0, "Technical": 100.0}
-    assert [(r.label, r.total) for r in queries.compliance(filters, "month")] == [("2026-11", 5)]
+    assert by_department == {"Financial/Billing": 50.0, "Technical": 50.0}
+    assert [(r.label, r.total) for r in queries.compliance(filters, "month")] == [("2026-11", 6)]
     agents = queries.compliance(filters, "agent")
-    assert sum(r.total for r in agents) == 5
+    assert sum(r.total for r in agents) == 6
 
     times = {r.label: r for r in queries.times(filters, "priority")}["High"]
     # First responses 30 and 90 min; resolutions 120, 180 and 600 min (nearest-rank percentiles).
@@ -86,7 +88,36 @@ def test_compliance_and_times_by_priority_and_department(frozen: FrozenClock) ->
     )
     assert (times.resolution_count, times.resolution_median, times.resolution_p90) == (3, 3.0, 10.0)
     totals = queries.totals(filters)
-    assert totals["tickets"] == 5 and totals["compliance"].percent == 60.0
+    assert totals["tickets"] == 5 and totals["compliance"].percent == 50.0
+
+
+def test_acknowledge_and_next_response_are_measured_too(frozen: FrozenClock) -> None:
+    """Technical promises a look within one business hour; billing High a next response within one."""
+    agent = f.agent("technical")
+    billing = f.agent("billing")
+    customer = f.customer()
+    prompt = f.ticket(f.customer(), dept="technical", prio="high")
+    late = f.ticket(f.customer(), dept="technical", prio="high")
+    chat = f.ticket(customer, dept="billing", prio="high")
+    frozen.set(rome(2026, 11, 16, 9, 20))
+    services.add_note(actor=agent, ticket=prompt, body="Looking.")  # any agent action: 20 min, met
+    services.add_reply(actor=billing, ticket=chat, body="Hello.")  # first response, met
+    frozen.set(rome(2026, 11, 16, 10, 0))
+    services.add_reply(actor=customer, ticket=chat, body="Still broken.")  # awaits a next response
+    frozen.set(rome(2026, 11, 16, 10, 30))
+    services.add_note(actor=agent, ticket=late, body="Looking.")  # 90 min: missed
+    frozen.set(rome(2026, 11, 16, 11, 30))
+    services.add_reply(actor=billing, ticket=chat, body="Fixed.")  # 90 min after the customer: missed
+    filters = _filters(f.admin())
+    high = {r.label: r for r in queries.compliance(filters, "priority")}["High"]
+    assert (high.acknowledge_met, high.acknowledge_total) == (1, 2)
+    assert (high.next_response_met, high.next_response_total) == (0, 1)
+    assert (high.first_response_met, high.first_response_total) == (1, 1)
+    assert high.acknowledge_percent == 50.0 and high.next_response_percent == 0.0
+    times = {r.label: r for r in queries.times(filters, "department")}["Technical"]
+    assert (times.acknowledge_count, times.acknowledge_median, times.acknowledge_p90) == (2, 0.3, 1.5)
+    exported = list(csv.reader(io.StringIO(exports.compliance_csv(filters))))
+    assert "Acknowledgements met" in exported[0] and "Next responses met" in exported[0]
 
 
 def test_volume_by_day_and_channel(frozen: FrozenClock) -> None:
@@ -172,7 +203,7 @@ def test_csv_export_neutralises_formulas(frozen: FrozenClock) -> None:
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:2] == ["Grouped by", "Group"]
     agent_rows = [r for r in rows if r[0] == "Agent"]
-    assert ["Agent", "'=Cmd|' /C Calc'!A0", "1", "2", "1", "2", "50.0"] in agent_rows
+    assert ["Agent", "'=Cmd|' /C Calc'!A0", "1", "2", "1", "2", "0", "0", "0", "0", "50.0"] in agent_rows
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert client.get("/reports/times.csv", RANGE).status_code == 200
     volume = list(csv.reader(io.StringIO(client.get("/reports/volume.csv", RANGE).content.decode())))

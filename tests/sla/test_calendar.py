@@ -21,6 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tessera.sla.calendar import (
+    MAX_CLOSED_DATES,
+    MAX_EXTRA_OPENINGS,
+    MAX_INTERVALS_PER_DAY,
     SEARCH_HORIZON,
     Calendar,
     Pause,
@@ -30,6 +33,7 @@ from tessera.sla.calendar import (
     business_time_between,
     is_open,
     next_open,
+    reversed_looking,
 )
 
 ROME = ZoneInfo("Europe/Rome")
@@ -373,15 +377,15 @@ def test_between_is_antisymmetric() -> None:
 def test_search_horizon() -> None:
     one_hour_ever = Calendar(tz="UTC", weekly={}, extra_openings=((date(2026, 1, 5), time(9), time(10)),))
     assert add(one_hour_ever, utc(2026, 1, 5, 9), 60) == utc(2026, 1, 5, 10)
-    with pytest.raises(ValueError, match="business minutes within 3653 days"):
+    with pytest.raises(ValueError, match="business minutes within 1827 days"):
         add_business_minutes(one_hour_ever, utc(2026, 1, 5, 9), 61)
     with pytest.raises(ValueError, match="never opens within"):
         next_open(one_hour_ever, utc(2026, 1, 6))
-    with pytest.raises(ValueError, match="within 3653 days"):
-        add_business_minutes(OFFICE_ROME, utc(2026, 1, 1), 10_000_000)  # more than 10 years of work
+    with pytest.raises(ValueError, match="within 1827 days"):
+        add_business_minutes(OFFICE_ROME, utc(2026, 1, 1), 10_000_000)  # more than 5 years of work
     with pytest.raises(ValueError, match="horizon"):
         business_minutes_between(OFFICE_ROME, utc(2000, 1, 1), utc(2026, 1, 1))
-    assert timedelta(days=3653) == SEARCH_HORIZON
+    assert timedelta(days=1827) == SEARCH_HORIZON
 
 
 def test_distant_eras_in_one_process() -> None:
@@ -510,6 +514,46 @@ def test_invalid_calendars(kwargs: dict[str, Any], message: str) -> None:
         ),
         ({"tz": "UTC", "weekly": {"mon": [["09:00", "18:00"]]}, "holiday_country": 39}, "string or null"),
         ([], "JSON object"),
+        # The bounds that keep any one computation small (see SEARCH_HORIZON).
+        (
+            {"tz": "UTC", "weekly": {"mon": [[f"{h:02d}:00", f"{h:02d}:30"] for h in range(13)]}},
+            f"at most {MAX_INTERVALS_PER_DAY} intervals a day",
+        ),
+        (
+            {
+                "tz": "UTC",
+                "weekly": {},
+                "extra_openings": [
+                    {"date": "2026-01-01", "start": f"{h:02d}:00", "end": f"{h:02d}:30"} for h in range(13)
+                ],
+            },
+            f"at most {MAX_INTERVALS_PER_DAY} a day",
+        ),
+        (
+            {
+                "tz": "UTC",
+                "weekly": {},
+                "extra_openings": [
+                    {
+                        "date": (date(2026, 1, 1) + timedelta(days=n)).isoformat(),
+                        "start": "09:00",
+                        "end": "10:00",
+                    }
+                    for n in range(MAX_EXTRA_OPENINGS + 1)
+                ],
+            },
+            f"at most {MAX_EXTRA_OPENINGS} extra openings",
+        ),
+        (
+            {
+                "tz": "UTC",
+                "weekly": {"mon": [["09:00", "18:00"]]},
+                "closed_dates": [
+                    (date(2000, 1, 1) + timedelta(days=n)).isoformat() for n in range(MAX_CLOSED_DATES + 1)
+                ],
+            },
+            f"at most {MAX_CLOSED_DATES} closed dates",
+        ),
     ],
 )
 def test_invalid_calendar_data(data: Any, message: str) -> None:
@@ -525,7 +569,7 @@ def test_invalid_arguments() -> None:
         business_minutes_between(OFFICE_ROME, aware, datetime(2026, 11, 23, 10))  # noqa: DTZ001
     with pytest.raises(TypeError, match="must be a datetime"):
         is_open(OFFICE_ROME, date(2026, 11, 23))  # type: ignore[arg-type]
-    for bad in (-1, -0.5, math.nan, math.inf):
+    for bad in (-1, -0.5, math.nan, math.inf, True, False):
         with pytest.raises(ValueError, match="minutes must"):
             add_business_minutes(OFFICE_ROME, aware, bad)
     with pytest.raises(ValueError, match="non-negative timedelta"):
@@ -559,7 +603,7 @@ def weekly_calendars(draw: st.DrawFn, zones: tuple[str, ...] = ZONES, day_only: 
             if start != end or start == 0:
                 weekly.setdefault(day, []).append((time(*divmod(start, 60)), time(*divmod(end, 60))))
                 open_minutes += (end - start) % 1440 or 1440
-    # Keep property inputs (up to 6000 minutes) well inside the ten-year search horizon.
+    # Keep property inputs (up to 6000 minutes) well inside the five-year search horizon.
     assume(open_minutes >= 60)
     closed = draw(st.frozensets(st.dates(date(2026, 1, 1), date(2026, 12, 31)), max_size=20))
     return Calendar(tz=draw(st.sampled_from(zones)), weekly=weekly, closed_dates=closed)
@@ -702,3 +746,57 @@ def test_matches_brute_force_across_dst_weekends(calendar: Calendar, base: datet
     minutes = 4 * 24 * 60
     expected = _brute_force_minutes(calendar, start, minutes, ZoneInfo(calendar.tz))
     assert business_minutes_between(calendar, start, start + timedelta(minutes=minutes)) == expected
+
+
+def test_the_most_intervals_a_day_are_accepted() -> None:
+    busiest = [[f"{2 * h:02d}:00", f"{2 * h:02d}:30"] for h in range(MAX_INTERVALS_PER_DAY)]
+    calendar = Calendar.from_dict({"tz": "Europe/Rome", "weekly": {"mon": busiest, "sun": busiest}})
+    assert add(calendar, rome(2026, 11, 23, 0), 30 * MAX_INTERVALS_PER_DAY) == rome(2026, 11, 23, 22, 30)
+
+
+def test_a_timeline_grown_step_by_step_equals_one_built_at_once() -> None:
+    """Growing the timeline appends later dates to what it has; the night shift that crosses each
+    growth boundary must join the same way as in a timeline built in one go."""
+    data = WARSAW_NIGHTS.to_dict() | {
+        "holiday_country": "PL",
+        "extra_openings": [
+            {"date": "2027-03-28", "start": "05:00", "end": "09:00"}  # overlaps the night shift's tail
+        ],
+    }
+    stepwise = Calendar.from_dict(data, shared=False)
+    start = warsaw(2026, 1, 1)
+    for months in range(1, 50, 3):  # each call asks a little further, growing the timeline
+        add_business_minutes(stepwise, start, months * 30 * 8 * 60)
+    for minutes in (1, 480, 100_000, 500_000, 800_000):
+        fresh = Calendar.from_dict(data, shared=False)
+        assert add_business_minutes(fresh, start, minutes) == add_business_minutes(stepwise, start, minutes)
+        end = start + timedelta(minutes=minutes)
+        assert business_time_between(fresh, start, end) == business_time_between(stepwise, start, end)
+
+
+def test_drafts_keep_their_timeline_to_themselves() -> None:
+    stored = Calendar.from_dict(OFFICE_IT.to_dict())
+    draft = Calendar.from_dict(OFFICE_IT.to_dict(), shared=False)
+    assert draft == stored and stored._timeline is Calendar.from_dict(OFFICE_IT.to_dict())._timeline
+    assert draft._timeline is not stored._timeline
+    assert add(draft, rome(2026, 12, 24, 17, 30), 60) == add(stored, rome(2026, 12, 24, 17, 30), 60)
+
+
+def test_hours_that_look_reversed() -> None:
+    calendar = Calendar.from_dict(
+        {
+            "tz": "Europe/Rome",
+            "weekly": {
+                "mon": [["18:00", "09:00"]],  # 15 hours overnight: surely 09:00-18:00 the wrong way round
+                "tue": [["22:00", "06:00"]],  # a night shift
+                "wed": [["00:00", "24:00"]],
+                "thu": [["20:00", "08:00"]],  # 12 hours: a long night shift, not flagged
+            },
+            "extra_openings": [{"date": "2026-12-24", "start": "17:00", "end": "08:30"}],
+        }
+    )
+    assert reversed_looking(calendar) == [
+        ("mon", time(18), time(9)),
+        ("2026-12-24", time(17), time(8, 30)),
+    ]
+    assert reversed_looking(OFFICE_IT) == []

@@ -110,13 +110,15 @@ def test_time_left_shows_paused_and_stopped_targets(frozen: FrozenClock) -> None
     }
 
 
-def test_expected_response_is_the_first_response_target_only(frozen: FrozenClock) -> None:
+def test_expected_response_is_the_first_response_target_else_the_acknowledge_one(frozen: FrozenClock) -> None:
     billing = f.ticket(f.customer(), dept="billing", prio="high")
-    technical = f.ticket(f.customer(), dept="technical", prio="high")  # no first-response target
+    technical = f.ticket(f.customer(), dept="technical", prio="high")  # reviewed within one business hour
     expected = queries.expected_response([billing, technical], rome(2026, 11, 16, 9, 0))
     first = expected[billing.pk]
     assert first is not None and first.due == rome(2026, 11, 16, 10, 0) and first.minutes_left == 60
-    assert expected[technical.pk] is None
+    acknowledge = expected[technical.pk]
+    assert acknowledge is not None and acknowledge.target == "acknowledge"
+    assert acknowledge.due == rome(2026, 11, 16, 10, 0)
 
 
 def test_uses_matrix_is_a_department_option() -> None:
