@@ -13,7 +13,8 @@ measurement) on 127.0.0.1 only:
 
 and reads VmHWM (peak RSS) of every gunicorn worker at the end. A task worker (`python -m tessera worker`)
 runs beside Tessera's server, as in production, so creation is measured while the worker drains what it
-queues (acknowledgements, notifications, their emails; --no-task-worker leaves it out). Results are
+queues (acknowledgements, notifications, their emails, delivered to a loopback SMTP server,
+bench/smtp_sink.py; --no-task-worker leaves it out). Results are
 printed as a table and written as JSON (--out). The data set must exist (bench/generate.py); this script
 creates its tokens.
 
@@ -546,16 +547,23 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
             ROOT,
         )
         url = f"http://127.0.0.1:{server.port}"
-        task_worker = None
+        task_worker = smtp_sink = None
         if opts.task_worker:
             log = tempfile.NamedTemporaryFile(prefix="bench-task-worker-", suffix=".log", delete=False)  # noqa: SIM115
+            smtp_port = opts.port + 2
+            smtp_sink = subprocess.Popen(  # noqa: S603 - fixed argument list
+                [PYTHON, str(HERE / "smtp_sink.py"), str(smtp_port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             task_worker = subprocess.Popen(  # noqa: S603 - fixed argument list
                 [PYTHON, "-m", "tessera", "worker"],
-                env=tessera_env,
+                env={**tessera_env, "TESSERA_EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}"},
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+            print(f"    task worker and SMTP sink log: {log.name}", flush=True)
         try:
             plan = []
             if "create" in scenarios:
@@ -621,9 +629,10 @@ def run(opts: argparse.Namespace, env: dict[str, str]) -> None:
             )
         finally:
             server.stop()
-            if task_worker is not None:
-                task_worker.terminate()  # our own worker, by PID
-                task_worker.wait(timeout=30)
+            for process in (task_worker, smtp_sink):
+                if process is not None:
+                    process.terminate()  # our own worker and SMTP sink, by PID
+                    process.wait(timeout=30)
     summary = {
         "database": prepared["vendor"],
         "tickets": prepared["tickets"],
