@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_signinfailure'),
-        ('mail', '0005_fewer_indexes'),
+        ('mail', '0007_acknowledged_senders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

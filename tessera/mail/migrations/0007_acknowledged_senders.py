@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mail', '0005_fewer_indexes'),
+        ('mail', '0006_mail_trust_review'),
     ]
 
     operations = [
