@@ -118,12 +118,14 @@ def attach(*, actor: User, pk: int, ticket_id: int) -> Message:
             "agent": actor.display_name,
         }
         body = f"{header}\n\n{mail.subject}\n\n{mail.text.strip()}"[:BODY_MAX]
-        # The pipeline's file rules; each refused file is noted on the row.
-        from tessera.mail.inbound.pipeline import _attachments
+        # The pipeline's file rules (the agent attaches, so no sender's quota); each refused file is noted.
+        from tessera.mail.inbound.pipeline import check_attachments
 
-        row.notes = []
-        files = _attachments(mail.parts, row)
-        note = add_note(actor=actor, ticket=ticket, body=body, channel=Channel.EMAIL, files=list(files))
+        content = check_attachments(mail.parts, None)
+        row.notes = list(content.dropped)
+        note = add_note(
+            actor=actor, ticket=ticket, body=body, channel=Channel.EMAIL, files=list(content.files)
+        )
         row.status = Status.PROCESSED
         row.ticket = ticket
         row.ticket_message = note

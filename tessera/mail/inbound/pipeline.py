@@ -203,7 +203,7 @@ def _process(row: InboundMessage) -> Outcome:
             detail=_("Reply tokens that are not ours: %(tokens)s") % {"tokens": ", ".join(bad_tokens[:10])},
             inbound=row,
         )
-    content = _attachments(mail.parts, user)
+    content = check_attachments(mail.parts, user)
     content.dropped[:0] = mail.notes
     # RFC 3834: automatic mail, and mail that asks for no automatic reply, is never acknowledged.
     content.acknowledge = not (mail.auto or mail.suppress_ack)
@@ -339,7 +339,7 @@ def _over_rate(row: InboundMessage, sender: str) -> bool:
     return recent >= settings.TESSERA_MAIL_SENDER_LIMIT
 
 
-def _attachments(parts: list[Part], sender: User | None) -> Content:
+def check_attachments(parts: list[Part], sender: User | None) -> Content:
     """Files that pass the ticket attachment rules and the sender's daily quota; each refused one is kept
     with its reason."""
     content = Content(files=[], refusals=[])
