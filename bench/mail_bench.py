@@ -384,7 +384,7 @@ def _run_sink(port: int, received: Any, ready: Any, stop: Any) -> None:
     controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
     ready.set()
-    stop.wait(timeout=600)
+    stop.wait(timeout=3600)  # outlives the longest run (a burst on a busy machine took 16 min)
     controller.stop()
 
 
