@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from tessera.catalog.models import CustomerService
-from tessera.search.services import search_tickets
+from tessera.search.services import search_queryset, search_tickets
 from tessera.tickets import services
 from tessera.tickets.models import Message, Ticket, TimelineEvent
 from tests import factories
@@ -226,3 +226,29 @@ def test_publishing_a_merged_message_refreshes_what_customers_find() -> None:
     assert ids(agent, "ocelot") == {target.pk}
     event = TimelineEvent.objects.get(ticket=target, kind=TimelineEvent.Kind.MESSAGE_PUBLISHED)
     assert (event.actor, event.is_public, event.old["from"]) == (agent, False, source.pk)
+
+
+# PostgreSQL picks the plan from the count of matching documents: both plans give the ORM's answer ---------
+
+
+@pytest.mark.parametrize("common", [0, 10**9])
+def test_both_plans_give_the_orms_answer(common: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether a search walks the newest tickets (common words) or reads every match from the index
+    (rare ones), every page holds what the plain ORM filter (search_queryset, the queue filter's)
+    gives, in its order, for agents, customers and admins."""
+    monkeypatch.setattr("tessera.search.services.COMMON", common)
+    carla = factories.customer("carla")
+    agent = factories.agent("technical")
+    for n in range(9):
+        ticket = factories.ticket(carla, subject=f"Parrot {n}" if n % 3 else f"Other {n}")
+        if n % 4 == 0:
+            services.add_note(actor=agent, ticket=ticket, body="parrot seen internally")
+        if n == 5:
+            billing = factories.department("billing")
+            Ticket.objects.filter(pk=ticket.pk).update(assignee=None, department=billing)
+    for user in (agent, carla, factories.admin()):
+        for query in ("parrot", "parr", carla.email):
+            expected = [t.pk for t in search_queryset(user, query).order_by("-id")]
+            assert expected, (user, query)  # the comparison means something
+            for limit in (1, 2, 25):
+                assert order(user, query, limit) == expected, (user, query, limit)
