@@ -817,7 +817,7 @@ class Clock:
 
 def running_clocks(state: TicketSla) -> list[Clock]:
     """Targets still counting (not met, not stopped); paused clocks are running but have no due."""
-    if state.policy is None or state.stopped_at is not None:
+    if state.policy_id is None or state.stopped_at is not None:
         return []
     starts: dict[str, datetime | None] = {
         "first_response": state.started_at if state.first_responded_at is None else None,

@@ -136,7 +136,8 @@ def test_a_refused_file_is_reported_and_the_good_one_is_kept_for_the_retry() -> 
     carla = factories.customer("carla")
     client = signed_in(carla)
     good = SimpleUploadedFile("log.txt", b"line 1\n", "text/plain")
-    evil = SimpleUploadedFile("page.html", b"<html><script>alert(1)</script></html>", "text/html")
+    # A program is refused (an HTML page is kept, as a download only).
+    evil = SimpleUploadedFile("setup.exe", b"MZ\x90\x00" + bytes(120), "application/octet-stream")
     response = client.post("/tickets/new", {**ticket_form(subject=""), "attachments": [good, evil]})
     assert response.status_code == 422
     assert "attachments" in response.context["form"].errors

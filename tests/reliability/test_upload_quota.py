@@ -17,7 +17,7 @@ from tessera.mail.inbound.store import store_raw
 from tessera.mail.models import InboundMessage
 from tessera.portal.models import PendingUpload
 from tessera.tickets import services
-from tessera.tickets.models import Attachment, Message, Ticket
+from tessera.tickets.models import Attachment, Message, Ticket, TimelineEvent
 from tests import factories
 from tests.mail import corpus
 
@@ -125,4 +125,7 @@ def test_mail_keeps_the_message_and_notes_each_file_past_the_quota(settings: Any
     stored = list(Attachment.objects.filter(ticket=row.ticket).values_list("filename", flat=True))
     assert len(stored) == 1 and stored[0].endswith(".png")
     notes = " ".join(row.notes)
-    assert "fattura-è-ł.pdf" in notes and LIMIT in notes
+    assert "“fattura-è-ł.pdf” was not stored: the daily upload limit is" in notes
+    # The agents see it on the ticket, not only on the inbound record.
+    dropped = TimelineEvent.objects.get(ticket=row.ticket, kind=TimelineEvent.Kind.MAIL_CONTENT_DROPPED)
+    assert "fattura-è-ł.pdf" in dropped.reason and not dropped.is_public
