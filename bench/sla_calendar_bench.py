@@ -1,6 +1,8 @@
-"""Throughput and latency of ``add_business_minutes`` (target: >= 100k calls/s on one core).
+"""Throughput and latency of ``add_business_minutes`` (target: >= 100k calls/s on one core), and with
+``--worst`` the worst valid SLA preview request (target: < 100 ms, issue 19).
 
 Run: ``.venv/bin/python bench/sla_calendar_bench.py [--calls N] [--batch B] [--pauses]``
+     ``.venv/bin/python bench/sla_calendar_bench.py --worst [--requests N]``
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import random
 import statistics
 import sys
 import time as clock
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,12 +21,85 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tessera.sla.calendar import Calendar, add_business_minutes, business_minutes_between
 
 
+def worst(requests: int) -> None:
+    """The preview of a draft definition as the API answers it (`services.preview_calendar`, no database
+    read): the most intervals a day on every day, with holidays, asked (a) for more business minutes than
+    the search horizon holds, which builds the whole horizon before refusing, and (b) for the business
+    minutes across the whole horizon. Every request brings a fresh draft (a new timeline), the worst case."""
+    import os
+    import tracemalloc
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tessera.settings")
+    django.setup()
+    from tessera.accounts.models import User
+    from tessera.core.errors import ValidationFailed
+    from tessera.sla.calendar import MAX_INTERVALS_PER_DAY, SEARCH_HORIZON
+    from tessera.sla.services import preview_calendar
+
+    agent = User(role=User.Role.AGENT)
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    start = datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+    def definition(n: int) -> dict[str, object]:
+        # One-minute intervals, 2 hours apart; a different closed date per request defeats every cache.
+        intervals = [[f"{2 * h:02d}:00", f"{2 * h:02d}:01"] for h in range(MAX_INTERVALS_PER_DAY)]
+        closed = (date(2000, 1, 1) + timedelta(days=n)).isoformat()
+        return {
+            "tz": "Europe/Rome",
+            "weekly": dict.fromkeys(days, intervals),
+            "holiday_country": "IT",
+            "closed_dates": [closed],
+        }
+
+    def beyond(n: int) -> None:
+        try:
+            preview_calendar(actor=agent, start=start, definition=definition(n), minutes=10_000_000)
+        except ValidationFailed:
+            return
+        raise AssertionError("the horizon should refuse this")
+
+    def across(n: int) -> None:
+        preview_calendar(actor=agent, start=start, definition=definition(n), end=start + SEARCH_HORIZON)
+
+    beyond(-1)  # imports and the holiday tables, once per process
+    for name, request in (
+        ("minutes beyond the horizon (refused)", beyond),
+        ("minutes across the horizon", across),
+    ):
+        wall: list[float] = []
+        cpu: list[float] = []
+        for n in range(requests):
+            w, c = clock.perf_counter(), clock.process_time()
+            request(n)
+            wall.append((clock.perf_counter() - w) * 1e3)
+            cpu.append((clock.process_time() - c) * 1e3)
+        wall.sort()
+        cpu.sort()
+        tracemalloc.start()
+        request(requests)
+        peak = tracemalloc.get_traced_memory()[1] / 1e6
+        tracemalloc.stop()
+        print(
+            f"{name}: {requests} requests, wall median {statistics.median(wall):.1f} ms, "
+            f"p99 {wall[min(len(wall) - 1, int(0.99 * len(wall)))]:.1f} ms; CPU median "
+            f"{statistics.median(cpu):.1f} ms, p99 {cpu[min(len(cpu) - 1, int(0.99 * len(cpu)))]:.1f} ms; "
+            f"peak traced memory {peak:.1f} MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--pauses", action="store_true", help="give every call two pauses")
+    parser.add_argument("--worst", action="store_true", help="the worst valid preview request instead")
+    parser.add_argument("--requests", type=int, default=100)
     args = parser.parse_args()
+    if args.worst:
+        worst(args.requests)
+        return
 
     rome = ZoneInfo("Europe/Rome")
     calendar = Calendar(

@@ -543,7 +543,8 @@ class _Timeline:
             need_lo = self.local_date(lo_us) - 2 * _ONE_DAY
             need_hi = self.local_date(hi_us) + 2 * _ONE_DAY
             if state is None:
-                lo, hi = need_lo - 7 * _ONE_DAY, need_hi + 366 * _ONE_DAY
+                # A year ahead serves the usual run of due times; a long span gets no year on top.
+                lo, hi = need_lo - 7 * _ONE_DAY, max(need_hi + 7 * _ONE_DAY, need_lo + 366 * _ONE_DAY)
             else:
                 grow = max(state.hi - state.lo, 366 * _ONE_DAY)  # doubling keeps growth amortised
                 lo = min(state.lo, need_lo) if need_lo >= state.lo else min(need_lo, state.lo - grow)
