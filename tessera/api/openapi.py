@@ -68,6 +68,7 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     reference = {"$ref": "#/components/schemas/Problem"}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
+            _files_are_not_empty(operation)
             responses = operation.setdefault("responses", {})
             for status in error_statuses(method, operation):
                 answer: dict[str, Any] = {
@@ -78,3 +79,13 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                     answer["headers"] = _RETRY_AFTER
                 responses.setdefault(str(status), answer)
     return schema
+
+
+def _files_are_not_empty(operation: dict[str, Any]) -> None:
+    """An uploaded file has at least one byte: Django's multipart parser drops an empty file part (and the
+    attachment check refuses an empty file), so the document says so for every file it accepts."""
+    form = operation.get("requestBody", {}).get("content", {}).get("multipart/form-data", {})
+    for field in form.get("schema", {}).get("properties", {}).values():
+        for item in (field, field.get("items", {})):
+            if item.get("format") == "binary":
+                item["minLength"] = 1

@@ -55,7 +55,10 @@ RULES: dict[str, dict[str, str]] = {
     },
     "PUT /tickets/{ticket_id}/cc": {"contact_ids": "contacts the user may copy"},
     "POST /tickets/{ticket_id}/merge": {"target": "another open ticket"},
-    "POST /tickets/{ticket_id}/attachments": {"files": "at least one file: multipart has no empty list"},
+    "POST /tickets/{ticket_id}/attachments": {
+        "files": "at least one file: multipart has no empty list",
+        "attachments": "a file type we accept, told by its content (sniffed), matching its name's extension",
+    },
     "POST /contacts": {
         "email": "an address Django's EmailValidator accepts (not JSON Schema's `email`), not taken",
         "organisation_id": "an organisation the user may see",

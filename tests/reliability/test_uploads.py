@@ -171,3 +171,22 @@ def test_a_too_large_file_is_refused_and_nothing_is_kept(settings: Any) -> None:
     assert "too large" in response.content.decode()
     assert not Ticket.objects.exists() and not Attachment.objects.exists()
     assert not PendingUpload.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_files_kept_for_a_refused_form_are_deleted_once_stale(settings: Any) -> None:
+    from datetime import timedelta
+
+    from tessera.core import clock
+    from tessera.portal.services import keep_uploads, purge_pending_uploads
+
+    carla = factories.customer("carla")
+    [kept] = keep_uploads(carla, "form-token", [check_file(SimpleUploadedFile("log.txt", b"a log\n"))])
+    storage, name = kept.file.storage, kept.file.name
+    assert storage.exists(name)
+    assert purge_pending_uploads() == 0  # still within TESSERA_PENDING_UPLOAD_HOURS
+    PendingUpload.objects.filter(pk=kept.pk).update(
+        created_at=clock.now() - timedelta(hours=settings.TESSERA_PENDING_UPLOAD_HOURS, minutes=1)
+    )
+    assert purge_pending_uploads() == 1
+    assert not PendingUpload.objects.exists() and not storage.exists(name)
